@@ -1,0 +1,54 @@
+# ossmount build, test, demo and benchmarks. Everything runs from a clean clone;
+# .ci/run installs the system packages (fuse3) that `make test` needs.
+GO      ?= go
+BIN     := bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+# Seconds each fuzz target runs inside `make test`.
+FUZZTIME ?= 5s
+
+.PHONY: all build test unit e2e fuzz demo bench soak lint clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ossmount ./cmd/ossmount
+	$(GO) build -o $(BIN)/ossemu ./cmd/ossemu
+
+# Unit tests with the race detector, short fuzz runs over the committed
+# corpora, then end-to-end tests that mount for real through /dev/fuse.
+test: lint build unit fuzz e2e
+
+unit:
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test/e2e)
+
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+e2e: build
+	OSSMOUNT_BIN=$(CURDIR)/$(BIN)/ossmount OSSEMU_BIN=$(CURDIR)/$(BIN)/ossemu \
+	  $(GO) test -count=1 -timeout 15m ./test/e2e/...
+
+demo: build
+	./scripts/demo.sh
+
+bench: build
+	OSSMOUNT_BIN=$(CURDIR)/$(BIN)/ossmount OSSEMU_BIN=$(CURDIR)/$(BIN)/ossemu \
+	  $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/...
+
+soak: build
+	OSSMOUNT_BIN=$(CURDIR)/$(BIN)/ossmount OSSEMU_BIN=$(CURDIR)/$(BIN)/ossemu OSSMOUNT_SOAK=1 \
+	  $(GO) test -count=1 -timeout 60m ./test/e2e/...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN)
