@@ -1,0 +1,54 @@
+// Package oss is ossmount's read-only client for Alibaba Cloud Object
+// Storage Service: ListObjectsV2, HeadObject and ranged GetObject on one
+// bucket, signed with V4 (OSS4-HMAC-SHA256, the default) or V1 using
+// whatever credentials a creds.Provider returns. The wire protocol it
+// follows is described in reference/oss-protocol.md; the tests prove it
+// against the official SDK's signer and the reference signature vectors.
+//
+// Non-goals: writes of any kind, multipart, versioned reads, pre-signed
+// URLs, CNAME addressing and HTTP/2. The package never imports go-fuse and
+// never returns errnos; fs maps its errors.
+//
+// # Addressing
+//
+// Requests go to https://<bucket>.<endpoint>/<key> (virtual-hosted style, the
+// only style OSS's own domains accept) unless Config.PathStyle is set or the
+// endpoint host is an IP address, when they go to <endpoint>/<bucket>/<key>.
+// The key is escaped in the path exactly as in the V4 canonical URI:
+// everything but A-Z a-z 0-9 - . _ ~ and / becomes %XX.
+//
+// # Concurrency
+//
+// A *Client is safe for concurrent use and holds no locks across I/O: its
+// shared mutable state is an atomic clock offset and an atomically swapped
+// signing-key cache. The io.ReadCloser from GetRange belongs to one reader.
+//
+// # Errors
+//
+// A non-2xx answer is a *ServiceError (status, code, message, request ID,
+// EC). Callers classify it with errors.Is against ErrNotFound (404
+// NoSuchKey/NoSuchBucket, or a HEAD 404 without a code), ErrAccessDenied
+// (403), ErrCredentials (403 SecurityTokenExpired, InvalidSecurityToken,
+// AccessKeyIdAndSecurityTokenNotMatch, InvalidAccessKeyId) and
+// ErrPreconditionFailed (412); EC is for logs only. Other failures are
+// wrapped "oss: <op> <key>: ...: %w"; a cancelled call matches ctx.Err().
+//
+// # Retries
+//
+// Every call is an idempotent read and is retried on 5xx, 429, 408,
+// throttling codes, transport errors (resets, timeouts, refused
+// connections) and truncated or unparsable 2xx bodies, with full-jitter
+// capped exponential backoff waited on a timer and the ctx, at most
+// Config.MaxAttempts tries within Config.MaxRetryTime. RequestTimeTooSkewed
+// sets the clock offset from the server's Date header and retries at once.
+// A rejected credential (ErrCredentials) is passed to the provider's
+// Invalidate, if it has one, and the call retried once with what Retrieve
+// returns next. 403, 404 and 412 are otherwise final. Each attempt is
+// signed afresh (new x-oss-date, current credentials, current offset).
+// A GetRange body cut mid-stream is resumed inside the reader from the
+// first missing byte, pinned with If-Match.
+//
+// Retries are logged at Warn with op, key, attempt, status, code and
+// request_id. Secrets, tokens, Authorization headers and signed URLs are
+// never logged.
+package oss

@@ -1,0 +1,78 @@
+package oss
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/ossmount/ossmount/creds"
+)
+
+// Head returns what HeadObject says about key. An absent key gives an error
+// matching ErrNotFound.
+func (c *Client) Head(ctx context.Context, key string) (ObjectInfo, error) {
+	if key == "" {
+		return ObjectInfo{}, fmt.Errorf("oss: head: empty key")
+	}
+	cl := &call{op: "head", method: http.MethodHead, key: key}
+	var info ObjectInfo
+	err := c.retry(ctx, cl.op, key, func(ctx context.Context, cred creds.Credentials) error {
+		ctx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
+		defer cancel()
+		resp, err := c.send(ctx, cl, cred)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		info, err = objectInfoFromHeader(key, resp.Header, resp.ContentLength)
+		if err != nil {
+			return &retryableError{err}
+		}
+		return nil
+	})
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	c.log.Debug("oss: head", "op", "head", "key", key, "size", info.Size)
+	return info, nil
+}
+
+// objectInfoFromHeader reads the HeadObject headers (protocol 5.1). The
+// size comes from Content-Length; a HEAD without one is an error.
+func objectInfoFromHeader(key string, h http.Header, contentLength int64) (ObjectInfo, error) {
+	size := contentLength
+	if v := h.Get("Content-Length"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return ObjectInfo{}, fmt.Errorf("content-length %q", v)
+		}
+		size = n
+	}
+	if size < 0 {
+		return ObjectInfo{}, fmt.Errorf("no content-length in the answer")
+	}
+	o := ObjectInfo{
+		Key:          key,
+		Size:         size,
+		ETag:         h.Get("Etag"),
+		StorageClass: h.Get("X-Oss-Storage-Class"),
+		ObjectType:   h.Get("X-Oss-Object-Type"),
+		ContentType:  h.Get("Content-Type"),
+		CRC64:        h.Get("X-Oss-Hash-Crc64ecma"),
+	}
+	if t, err := http.ParseTime(h.Get("Last-Modified")); err == nil {
+		o.LastModified = t.UTC()
+	}
+	for k, vs := range h {
+		low := strings.ToLower(k)
+		if name, ok := strings.CutPrefix(low, "x-oss-meta-"); ok && len(vs) > 0 {
+			if o.Meta == nil {
+				o.Meta = make(map[string]string)
+			}
+			o.Meta[name] = strings.Join(vs, ",")
+		}
+	}
+	return o, nil
+}
