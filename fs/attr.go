@@ -1,0 +1,54 @@
+package fs
+
+import (
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ossmount/ossmount/oss"
+)
+
+// blockSize is st_blksize: cp, cat and friends size their reads by it.
+const blockSize = 1 << 20
+
+// fileAttr fills the attributes of a file from what a listing or HEAD said.
+func (t *tree) fileAttr(info oss.ObjectInfo, out *fuse.Attr) {
+	size := max(info.Size, 0)
+	out.Ino = inodeNumber(info.Key)
+	out.Mode = syscall.S_IFREG | t.fileMode
+	out.Size = uint64(size)
+	out.Blocks = uint64((size + 511) / 512)
+	out.Blksize = blockSize
+	out.Nlink = 1
+	out.Owner = fuse.Owner{Uid: t.uid, Gid: t.gid}
+	mtime := info.LastModified
+	if mtime.IsZero() {
+		mtime = t.mountTime
+	}
+	out.SetTimes(&mtime, &mtime, &mtime)
+}
+
+// dirAttr fills the attributes of the directory with the given prefix.
+// Directories have no timestamps in OSS; they all show the mount time,
+// which never changes, so the kernel's readdir cache stays valid.
+func (t *tree) dirAttr(prefix string, out *fuse.Attr) {
+	out.Ino = inodeNumber(prefix)
+	if prefix == "" {
+		out.Ino = 1
+	}
+	out.Mode = syscall.S_IFDIR | t.dirMode
+	out.Size = 4096
+	out.Blocks = 8
+	out.Blksize = blockSize
+	out.Nlink = 2
+	out.Owner = fuse.Owner{Uid: t.uid, Gid: t.gid}
+	mt := t.mountTime
+	out.SetTimes(&mt, &mt, &mt)
+}
+
+// setTimeouts makes the kernel keep an entry exactly as long as the cache.
+func setTimeouts(out *fuse.EntryOut, d time.Duration) {
+	out.SetEntryTimeout(d)
+	out.SetAttrTimeout(d)
+}

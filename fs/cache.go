@@ -1,0 +1,90 @@
+package fs
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/ossmount/ossmount/oss"
+)
+
+// kind says what a path is.
+type kind uint8
+
+const (
+	kindMissing kind = iota // no object and no prefix: a negative entry
+	kindFile
+	kindDir
+)
+
+// entry is what the metadata cache knows about one path (a key relative to
+// the bucket, without a trailing "/"; a directory's prefix is path+"/").
+type entry struct {
+	kind    kind
+	info    oss.ObjectInfo // kindFile only
+	expires time.Time
+	gen     uint64 // generation at which the answering request was started
+}
+
+// metaCache is the one metadata cache: count-bounded LRU with a TTL for
+// positive entries and a shorter one for negative entries. Generations
+// order answers: an answer to a request started before the one that
+// produced the stored entry never replaces it.
+type metaCache struct {
+	now            func() time.Time
+	posTTL, negTTL time.Duration
+	gen            atomic.Uint64
+
+	mu  sync.Mutex // makes compare-and-store in put atomic; lru has its own lock
+	lru *lru.Cache[string, entry]
+}
+
+func newMetaCache(size int, posTTL, negTTL time.Duration, now func() time.Time) (*metaCache, error) {
+	l, err := lru.New[string, entry](size)
+	if err != nil {
+		return nil, err
+	}
+	return &metaCache{now: now, posTTL: posTTL, negTTL: negTTL, lru: l}, nil
+}
+
+// begin returns the generation to stamp on the answer of a request that is
+// about to be sent.
+func (c *metaCache) begin() uint64 { return c.gen.Add(1) }
+
+// get returns the fresh entry for path, if any.
+func (c *metaCache) get(path string) (entry, bool) {
+	e, ok := c.lru.Get(path)
+	if !ok || !c.now().Before(e.expires) {
+		return entry{}, false
+	}
+	return e, true
+}
+
+// put stores an answer obtained by a request started at generation gen,
+// unless a fresh entry from a later request is already there. It returns
+// the stored entry (with its expiry).
+func (c *metaCache) put(path string, k kind, info oss.ObjectInfo, gen uint64) entry {
+	now := c.now()
+	ttl := c.posTTL
+	if k == kindMissing {
+		ttl = c.negTTL
+	}
+	e := entry{kind: k, info: info, expires: now.Add(ttl), gen: gen}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.lru.Peek(path); ok && old.gen > gen && now.Before(old.expires) {
+		return old
+	}
+	c.lru.Add(path, e)
+	return e
+}
+
+// ttlLeft is the time until e expires, never negative.
+func (c *metaCache) ttlLeft(e entry) time.Duration {
+	if d := e.expires.Sub(c.now()); d > 0 {
+		return d
+	}
+	return 0
+}

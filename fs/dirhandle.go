@@ -1,0 +1,77 @@
+package fs
+
+import (
+	"context"
+	"syscall"
+
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// dirHandle is an open directory. It hands out entries from its stream
+// and answers the READDIRPLUS lookup of the entry it just handed out
+// from the listing itself, so READDIRPLUS costs no request per entry.
+// go-fuse calls it from one goroutine at a time.
+type dirHandle struct {
+	d       *dirNode
+	stream  *dirStream
+	last    dirent
+	hasLast bool
+}
+
+var (
+	_ fusefs.FileReaddirenter = (*dirHandle)(nil)
+	_ fusefs.FileLookuper     = (*dirHandle)(nil)
+	_ fusefs.FileSeekdirer    = (*dirHandle)(nil)
+	_ fusefs.FileReleasedirer = (*dirHandle)(nil)
+)
+
+// Readdirent returns the next entry, or nil at the end.
+func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Errno) {
+	if errno := h.stream.fill(ctx); errno != 0 {
+		return nil, errno
+	}
+	if len(h.stream.buf) == 0 {
+		return nil, 0
+	}
+	h.last, h.hasLast = h.stream.next(), true
+	de := direntOut(h.last, h.stream.pos)
+	return &de, 0
+}
+
+// Lookup serves READDIRPLUS: name is the entry just returned.
+func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
+	if h.hasLast && h.last.name == name {
+		return h.d.child(ctx, name, h.last.e, out), 0
+	}
+	return h.d.Lookup(ctx, name, out)
+}
+
+// Seekdir supports rewinddir and seeks to offsets this handle produced,
+// by listing again from the start and skipping (the order is
+// deterministic for unchanged data).
+func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
+	if off == h.stream.pos {
+		return 0
+	}
+	if off < h.stream.pos {
+		h.stream.Close()
+		h.stream = newDirStream(h.d.t, h.d.prefix, h.d.listed)
+		h.hasLast = false
+	}
+	for h.stream.pos < off {
+		if errno := h.stream.fill(ctx); errno != 0 {
+			return errno
+		}
+		if len(h.stream.buf) == 0 {
+			return syscall.EINVAL
+		}
+		h.stream.next()
+	}
+	return 0
+}
+
+// Releasedir stops background fetches.
+func (h *dirHandle) Releasedir(ctx context.Context, releaseFlags uint32) {
+	h.stream.Close()
+}

@@ -1,0 +1,243 @@
+package fs
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ossmount/ossmount/oss"
+)
+
+// listPageSize is MaxKeys for readdir pages, the most OSS returns.
+const listPageSize = 1000
+
+// dirent is one entry of a listing, with what the cache now says about it.
+type dirent struct {
+	name string
+	path string // prefix + name
+	e    entry
+}
+
+type pageResult struct {
+	page oss.ListPage
+	gen  uint64
+	err  error
+}
+
+// dirStream lists one directory page by page: it holds the current page
+// and at most one page being fetched in the background (started as soon
+// as the previous one arrives), never the whole listing. Every entry goes
+// into the metadata cache.
+//
+// A dirStream is used by one goroutine at a time (go-fuse serializes
+// READDIR on a handle); only the fetch goroutines run alongside, and they
+// talk to it through a channel. Close cancels and waits for them.
+type dirStream struct {
+	t          *tree
+	prefix     string
+	onComplete func(start time.Time) // called once the listing reached its end; may be nil
+
+	ctx    context.Context // owns the fetches; not any caller's
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	start   time.Time
+	started bool
+	fetch   chan pageResult // the page being fetched, or nil
+	token   string          // continuation token of the next page
+	buf     []dirent        // ready entries, sorted by name
+	pending []oss.ObjectInfo
+	done    bool   // no more pages
+	pos     uint64 // entries handed out
+	skipped int64
+}
+
+var _ fusefs.DirStream = (*dirStream)(nil)
+
+func newDirStream(t *tree, prefix string, onComplete func(time.Time)) *dirStream {
+	s := &dirStream{t: t, prefix: prefix, onComplete: onComplete}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+// startFetch requests the page after s.token in the background.
+func (s *dirStream) startFetch() {
+	ch := make(chan pageResult, 1)
+	in := oss.ListInput{Prefix: s.prefix, Delimiter: "/", ContinuationToken: s.token, MaxKeys: listPageSize}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		gen := s.t.cache.begin()
+		page, err := s.t.store.List(s.ctx, in)
+		ch <- pageResult{page, gen, err}
+	}()
+	s.fetch = ch
+}
+
+// fill makes at least one entry ready unless the listing has ended. It
+// waits for a page on ctx; an interrupted wait leaves the fetch running
+// for the next call.
+func (s *dirStream) fill(ctx context.Context) syscall.Errno {
+	for len(s.buf) == 0 && !s.done {
+		if s.fetch == nil {
+			if !s.started {
+				s.started, s.start = true, s.t.cache.now()
+			}
+			s.startFetch()
+		}
+		var r pageResult
+		select {
+		case r = <-s.fetch:
+		case <-ctx.Done():
+			return syscall.EINTR
+		}
+		s.fetch = nil
+		if r.err != nil {
+			// The next call retries the same page.
+			return s.t.fail("readdir", s.prefix, r.err)
+		}
+		last := !r.page.IsTruncated || r.page.NextContinuationToken == ""
+		if r.page.IsTruncated && last {
+			s.t.log.Warn("listing truncated without a continuation token; stopping", "prefix", s.prefix)
+		}
+		s.buf = s.merge(r.page, r.gen, last)
+		if last {
+			s.finish()
+		} else {
+			s.token = r.page.NextContinuationToken
+			s.startFetch() // prefetch while the kernel consumes this page
+		}
+	}
+	return 0
+}
+
+func (s *dirStream) finish() {
+	s.done = true
+	if s.skipped > 0 {
+		s.t.log.Warn("skipped keys that cannot be path components (empty, \".\", \"..\", NUL, or over 255 bytes)",
+			"prefix", s.prefix, "count", s.skipped)
+	}
+	if s.onComplete != nil {
+		s.onComplete(s.start)
+	}
+}
+
+// merge turns one page into sorted entries and caches them. Directories
+// hide files of the same name. A file whose "name/" would sort after the
+// end of a truncated page may still meet its directory on a later page;
+// it waits in s.pending (at most one per prefix of the page's last key).
+func (s *dirStream) merge(page oss.ListPage, gen uint64, last bool) []dirent {
+	var lastKey string
+	dirs := make(map[string]bool, len(page.CommonPrefixes))
+	out := make([]dirent, 0, len(page.Objects)+len(page.CommonPrefixes)+len(s.pending))
+	addDir := func(name string) {
+		if !validName(name) {
+			s.skip(1)
+			return
+		}
+		if !dirs[name] {
+			dirs[name] = true
+			out = append(out, dirent{name: name, e: entry{kind: kindDir}})
+		}
+	}
+	for _, p := range page.CommonPrefixes {
+		lastKey = max(lastKey, p)
+		rest, ok := strings.CutPrefix(p, s.prefix)
+		if !ok {
+			s.skip(1)
+			continue
+		}
+		addDir(strings.TrimSuffix(rest, "/"))
+	}
+	for _, o := range page.Objects {
+		lastKey = max(lastKey, o.Key)
+	}
+	objs := append(s.pending, page.Objects...)
+	s.pending = nil
+	for _, o := range objs {
+		rest, ok := strings.CutPrefix(o.Key, s.prefix)
+		switch {
+		case !ok:
+			s.skip(1)
+		case rest == "":
+			// This directory's own marker object.
+		case strings.HasSuffix(rest, "/") && !strings.Contains(rest[:len(rest)-1], "/"):
+			addDir(rest[:len(rest)-1]) // a marker the store did not roll up
+		case !validName(rest):
+			s.skip(1)
+		case dirs[rest]:
+			s.shadow(o.Key)
+		case !last && o.Key+"/" > lastKey:
+			s.pending = append(s.pending, o)
+		default:
+			out = append(out, dirent{name: rest, e: entry{kind: kindFile, info: o}})
+		}
+	}
+	slices.SortFunc(out, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
+	for i := range out {
+		d := &out[i]
+		d.path = s.prefix + d.name
+		d.e.info.Key = d.path
+		d.e = s.t.cache.put(d.path, d.e.kind, d.e.info, gen)
+	}
+	return out
+}
+
+func (s *dirStream) skip(n int64) {
+	s.skipped += n
+	s.t.skipped.Add(n)
+}
+
+func (s *dirStream) shadow(key string) {
+	s.t.shadowed.Add(1)
+	if s.t.shadowLog.first(key) {
+		s.t.log.Warn("file hidden by a directory of the same name", "key", key)
+	}
+}
+
+// next hands out the next entry; fill must have made one ready.
+func (s *dirStream) next() dirent {
+	d := s.buf[0]
+	s.buf = s.buf[1:]
+	s.pos++
+	return d
+}
+
+func direntOut(d dirent, off uint64) fuse.DirEntry {
+	mode := uint32(syscall.S_IFREG)
+	ino := inodeNumber(d.path)
+	if d.e.kind == kindDir {
+		mode = syscall.S_IFDIR
+		ino = inodeNumber(d.path + "/")
+	}
+	return fuse.DirEntry{Name: d.name, Mode: mode, Ino: ino, Off: off}
+}
+
+// HasNext implements fusefs.DirStream; it may wait for a page.
+func (s *dirStream) HasNext() bool {
+	return s.fill(context.Background()) == 0 && len(s.buf) > 0
+}
+
+// Next implements fusefs.DirStream.
+func (s *dirStream) Next() (fuse.DirEntry, syscall.Errno) {
+	if errno := s.fill(context.Background()); errno != 0 {
+		return fuse.DirEntry{}, errno
+	}
+	if len(s.buf) == 0 {
+		return fuse.DirEntry{}, syscall.EIO
+	}
+	d := s.next()
+	return direntOut(d, s.pos), 0
+}
+
+// Close implements fusefs.DirStream: it stops and waits for fetches.
+func (s *dirStream) Close() {
+	s.cancel()
+	s.wg.Wait()
+}

@@ -1,0 +1,106 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"reflect"
+	"syscall"
+
+	"github.com/ossmount/ossmount/oss"
+)
+
+// Errno maps an error from the Store (or from this package) to the errno a
+// FUSE caller sees. It is the only such table in the module:
+//
+//	nil                          → 0
+//	a syscall.Errno in the chain → that errno
+//	oss.ErrNotFound              → ENOENT
+//	oss.ErrAccessDenied          → EACCES
+//	oss.ErrCredentials           → EACCES
+//	oss.ErrPreconditionFailed    → ESTALE
+//	context.Canceled             → EINTR
+//	anything else                → EIO (including context.DeadlineExceeded)
+//
+// Errno does not log; callers log through tree.fail, which adds the OSS
+// request ID.
+func Errno(err error) syscall.Errno {
+	var errno syscall.Errno
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &errno):
+		return errno
+	case errors.Is(err, oss.ErrNotFound):
+		return syscall.ENOENT
+	case errors.Is(err, oss.ErrAccessDenied), errors.Is(err, oss.ErrCredentials):
+		return syscall.EACCES
+	case errors.Is(err, oss.ErrPreconditionFailed):
+		return syscall.ESTALE
+	case errors.Is(err, context.Canceled):
+		return syscall.EINTR
+	default:
+		return syscall.EIO
+	}
+}
+
+// requestID returns the OSS request ID carried by an error in err's chain,
+// or "". oss.ServiceError keeps it in an exported string field named
+// RequestID; reading the field by name keeps fs free of a compile-time
+// dependency on the error's concrete type while the oss package evolves.
+func requestID(err error) string {
+	for err != nil {
+		if id := requestIDField(err); id != "" {
+			return id
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if id := requestID(e); id != "" {
+					return id
+				}
+			}
+			return ""
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+func requestIDField(err error) string {
+	v := reflect.ValueOf(err)
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return ""
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return ""
+	}
+	f := v.FieldByName("RequestID")
+	if !f.IsValid() || f.Kind() != reflect.String {
+		return ""
+	}
+	return f.String()
+}
+
+// fail converts err for the kernel and logs every failure a user sees
+// (anything but ENOENT and EINTR) with the OSS request ID.
+func (t *tree) fail(op, key string, err error) syscall.Errno {
+	errno := Errno(err)
+	switch errno {
+	case 0, syscall.ENOENT, syscall.EINTR:
+		return errno
+	}
+	level := slog.LevelWarn
+	if errno == syscall.EIO {
+		level = slog.LevelError
+	}
+	t.log.Log(context.Background(), level, "operation failed",
+		"op", op, "key", key, "errno", errno.Error(), "request_id", requestID(err), "err", err)
+	return errno
+}

@@ -1,0 +1,189 @@
+package fs
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sync/singleflight"
+)
+
+// Defaults filled in by New.
+const (
+	// DefaultMetadataTTL keeps positive metadata for a minute: the mount is
+	// read-only and buckets mounted this way change rarely (goofys uses the
+	// same value; mountpoint-s3 uses 1 s for stricter freshness).
+	DefaultMetadataTTL = 60 * time.Second
+	// DefaultNegativeTTL is shorter, so that new objects appear quickly.
+	DefaultNegativeTTL = 5 * time.Second
+	// DefaultMetadataCacheSize bounds the metadata cache (entries, about
+	// 300 bytes each).
+	DefaultMetadataCacheSize = 100_000
+	DefaultFileMode          = 0o444
+	DefaultDirMode           = 0o555
+)
+
+// Config configures the node tree. The zero value of each field selects
+// its default.
+type Config struct {
+	Prefix            string        // root prefix inside the bucket: "" or ending in "/"; the mount root maps to it
+	UID, GID          uint32        // owner shown for every node (the command defaults them to the mounting user)
+	FileMode, DirMode uint32        // permission bits shown; default 0444 / 0555
+	MetadataTTL       time.Duration // positive cache entries and kernel entry/attr timeouts; default 60 s
+	NegativeTTL       time.Duration // names that do not exist; default 5 s
+	MetadataCacheSize int           // entries; default 100,000
+	Logger            *slog.Logger  // nil: discard
+
+	// Now is the clock for cache expiry; nil means time.Now. Tests inject it.
+	Now func() time.Time
+}
+
+// FS is a mountable read-only view of a Store. It holds the root node, the
+// metadata cache and counters.
+type FS struct {
+	t    *tree
+	root *dirNode
+}
+
+// Stats are counters over the life of the mount.
+type Stats struct {
+	SkippedKeys   int64 // keys that cannot be path components, seen in listings
+	ShadowedFiles int64 // files hidden by a directory of the same name, seen in listings
+	StaleReads    int64 // reads that failed because the object changed while open
+}
+
+// tree is the state every node shares. Its fields are set once in New and
+// never change; the cache, singleflight group and counters are safe for
+// concurrent use.
+type tree struct {
+	store     Store
+	cache     *metaCache
+	group     singleflight.Group
+	log       *slog.Logger
+	uid, gid  uint32
+	fileMode  uint32
+	dirMode   uint32
+	mountTime time.Time
+	shadowLog onceSet
+
+	skipped, shadowed, stale atomic.Int64
+}
+
+// New checks cfg, fills defaults and builds the tree over store.
+func New(cfg Config, store Store) (*FS, error) {
+	if store == nil {
+		return nil, errors.New("fs: nil Store")
+	}
+	if !validPrefix(cfg.Prefix) {
+		return nil, fmt.Errorf("fs: invalid prefix %q: want \"\" or path components ending in \"/\"", cfg.Prefix)
+	}
+	if cfg.MetadataTTL < 0 || cfg.NegativeTTL < 0 || cfg.MetadataCacheSize < 0 {
+		return nil, errors.New("fs: negative MetadataTTL, NegativeTTL or MetadataCacheSize")
+	}
+	if cfg.MetadataTTL == 0 {
+		cfg.MetadataTTL = DefaultMetadataTTL
+	}
+	if cfg.NegativeTTL == 0 {
+		cfg.NegativeTTL = DefaultNegativeTTL
+	}
+	if cfg.MetadataCacheSize == 0 {
+		cfg.MetadataCacheSize = DefaultMetadataCacheSize
+	}
+	if cfg.FileMode == 0 {
+		cfg.FileMode = DefaultFileMode
+	}
+	if cfg.DirMode == 0 {
+		cfg.DirMode = DefaultDirMode
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cache, err := newMetaCache(cfg.MetadataCacheSize, cfg.MetadataTTL, cfg.NegativeTTL, cfg.Now)
+	if err != nil {
+		return nil, fmt.Errorf("fs: metadata cache: %w", err)
+	}
+	t := &tree{
+		store:     store,
+		cache:     cache,
+		log:       cfg.Logger,
+		uid:       cfg.UID,
+		gid:       cfg.GID,
+		fileMode:  cfg.FileMode & 0o7777,
+		dirMode:   cfg.DirMode & 0o7777,
+		mountTime: cfg.Now(),
+	}
+	return &FS{t: t, root: newDirNode(t, cfg.Prefix)}, nil
+}
+
+// Root is the node to mount.
+func (f *FS) Root() fusefs.InodeEmbedder { return f.root }
+
+// Stats returns the counters so far.
+func (f *FS) Stats() Stats {
+	return Stats{
+		SkippedKeys:   f.t.skipped.Load(),
+		ShadowedFiles: f.t.shadowed.Load(),
+		StaleReads:    f.t.stale.Load(),
+	}
+}
+
+// MountOptions returns go-fuse options for a read-only mount whose kernel
+// entry, attribute and negative timeouts match the metadata cache, with
+// large reads. fsName is shown as the mount source (e.g. "bucket:/prefix").
+func (f *FS) MountOptions(fsName string, allowOther, debug bool) *fusefs.Options {
+	pos, neg := f.t.cache.posTTL, f.t.cache.negTTL
+	return &fusefs.Options{
+		MountOptions: fuse.MountOptions{
+			AllowOther:   allowOther,
+			Debug:        debug,
+			FsName:       fsName,
+			Name:         "ossmount",
+			Options:      []string{"ro", "default_permissions"},
+			MaxWrite:     fuse.MAX_KERNEL_WRITE, // also max_read: 1 MiB reads
+			MaxReadAhead: fuse.MAX_KERNEL_WRITE,
+			// Parallel reads and lookups from many processes.
+			MaxBackground: 64,
+			Logger:        slog.NewLogLogger(f.t.log.Handler(), slog.LevelDebug),
+		},
+		EntryTimeout:    &pos,
+		AttrTimeout:     &pos,
+		NegativeTimeout: &neg,
+		UID:             f.t.uid,
+		GID:             f.t.gid,
+		Logger:          slog.NewLogLogger(f.t.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Mount mounts f at mountpoint and returns once the mount is live.
+func Mount(mountpoint string, f *FS, opts *fusefs.Options) (*fuse.Server, error) {
+	if opts == nil {
+		opts = f.MountOptions("ossmount", false, false)
+	}
+	srv, err := fusefs.Mount(mountpoint, f.Root(), opts)
+	if err != nil {
+		return nil, fmt.Errorf("fs: mount %s: %w", mountpoint, err)
+	}
+	return srv, nil
+}
+
+// inodeNumber is a stable inode number for a full key (files) or prefix
+// (directories, with the trailing "/"), for the life of the mount. A 64-bit
+// FNV-1a hash: with a million keys the chance of any collision is ~3e-8.
+// 0 and 1 (the root) are never returned.
+func inodeNumber(key string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(key))
+	if n := h.Sum64(); n > 1 {
+		return n
+	}
+	return 2
+}

@@ -1,0 +1,69 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"syscall"
+
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ossmount/ossmount/oss"
+)
+
+// fileHandle is one open of an object, pinned to the ETag seen at open.
+// Safe for concurrent reads (the kernel sends them in parallel).
+type fileHandle struct {
+	t     *tree
+	key   string
+	etag  string
+	size  int64
+	r     objectReader
+	stale atomic.Bool // the object changed: every read fails with ESTALE
+}
+
+var (
+	_ fusefs.FileReader   = (*fileHandle)(nil)
+	_ fusefs.FileReleaser = (*fileHandle)(nil)
+)
+
+func newFileHandle(t *tree, info oss.ObjectInfo) *fileHandle {
+	return &fileHandle{
+		t: t, key: info.Key, etag: info.ETag, size: info.Size,
+		r: newStreamReader(t.store, info.Key, info.ETag, info.Size),
+	}
+}
+
+// Read fills dest from the pinned version of the object.
+func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	if h.stale.Load() {
+		return nil, syscall.ESTALE
+	}
+	if off < 0 {
+		return nil, syscall.EINVAL
+	}
+	if off >= h.size {
+		return fuse.ReadResultData(nil), 0
+	}
+	p := dest[:min(int64(len(dest)), h.size-off)]
+	n, err := h.r.ReadAt(ctx, p, off)
+	if err != nil {
+		if errors.Is(err, oss.ErrPreconditionFailed) {
+			if !h.stale.Swap(true) {
+				h.t.stale.Add(1)
+				h.t.log.Warn("object changed while open; this handle now fails with ESTALE, reopen to read the new version",
+					"op", "read", "key", h.key, "etag", h.etag, "request_id", requestID(err))
+			}
+			return nil, syscall.ESTALE
+		}
+		return nil, h.t.fail("read", h.key, err)
+	}
+	return fuse.ReadResultData(p[:n]), 0
+}
+
+// Release closes the reader and any open body.
+func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
+	_ = h.r.Close()
+	return 0
+}
