@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"reflect"
 	"syscall"
 
 	"github.com/ossmount/ossmount/oss"
@@ -44,48 +43,13 @@ func Errno(err error) syscall.Errno {
 	}
 }
 
-// requestID returns the OSS request ID carried by an error in err's chain,
-// or "". oss.ServiceError keeps it in an exported string field named
-// RequestID; reading the field by name keeps fs free of a compile-time
-// dependency on the error's concrete type while the oss package evolves.
+// requestID returns the OSS request ID carried by err, or "".
 func requestID(err error) string {
-	for err != nil {
-		if id := requestIDField(err); id != "" {
-			return id
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				if id := requestID(e); id != "" {
-					return id
-				}
-			}
-			return ""
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		default:
-			return ""
-		}
+	var se *oss.ServiceError
+	if errors.As(err, &se) {
+		return se.RequestID
 	}
 	return ""
-}
-
-func requestIDField(err error) string {
-	v := reflect.ValueOf(err)
-	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
-		if v.IsNil() {
-			return ""
-		}
-		v = v.Elem()
-	}
-	if v.Kind() != reflect.Struct {
-		return ""
-	}
-	f := v.FieldByName("RequestID")
-	if !f.IsValid() || f.Kind() != reflect.String {
-		return ""
-	}
-	return f.String()
 }
 
 // fail converts err for the kernel and logs every failure a user sees

@@ -25,3 +25,5 @@ type Store interface {
 	// ctx aborts the body as well.
 	GetRange(ctx context.Context, key, etag string, off, n int64) (io.ReadCloser, error)
 }
+
+var _ Store = (*oss.Client)(nil)
