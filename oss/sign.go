@@ -120,7 +120,7 @@ func (s *signer) authV4(req *http.Request, key string, cred creds.Credentials, t
 	b = append(b, '\n')
 	b = appendCanonicalQuery(b, sc, req.URL.RawQuery)
 	b = append(b, '\n')
-	b = appendCanonicalHeaders(b, sc, req.Header, addl)
+	b = appendCanonicalHeaders(b, sc, req.Header, addl, false)
 	b = append(b, '\n')
 	for i, h := range addl {
 		if i > 0 {
@@ -255,16 +255,21 @@ func lowerHeader(k string) string {
 
 // appendCanonicalHeaders writes "name:value\n" for every signed header,
 // sorted by name; values are trimmed and repeated values joined by ",".
-func appendCanonicalHeaders(b []byte, sc *signScratch, h http.Header, addl []string) []byte {
+// V1 (ossOnly) signs only the x-oss-* headers there.
+func appendCanonicalHeaders(b []byte, sc *signScratch, h http.Header, addl []string, ossOnly bool) []byte {
 	names := sc.headers[:0]
 	for k, vs := range h {
 		if len(vs) == 0 {
 			continue
 		}
-		low := lowerHeader(k)
-		if isDefaultSignedHeader(low) || slices.Contains(addl, low) {
-			names = append(names, headerName{low: low, key: k})
+		// Decide on the name as given before lower-casing it, so that
+		// unsigned headers (Range, If-Match, User-Agent) cost nothing.
+		oss := len(k) >= len(ossHeaderPrefix) && strings.EqualFold(k[:len(ossHeaderPrefix)], ossHeaderPrefix)
+		if !oss && (ossOnly || !(strings.EqualFold(k, "content-type") || strings.EqualFold(k, "content-md5") ||
+			slices.ContainsFunc(addl, func(a string) bool { return strings.EqualFold(a, k) }))) {
+			continue
 		}
+		names = append(names, headerName{low: lowerHeader(k), key: k})
 	}
 	slices.SortFunc(names, func(a, b headerName) int { return strings.Compare(a.low, b.low) })
 	for _, n := range names {
@@ -340,7 +345,7 @@ func (s *signer) authV1(req *http.Request, key string, cred creds.Credentials, e
 	b = append(b, '\n')
 	b = append(b, req.Header.Get(hdrDate)...)
 	b = append(b, '\n')
-	b = appendCanonicalHeaders(b, sc, req.Header, nil)
+	b = appendCanonicalHeaders(b, sc, req.Header, nil, true)
 	b = append(b, '/')
 	b = append(b, s.bucket...)
 	b = append(b, '/')
