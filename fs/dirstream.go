@@ -69,7 +69,7 @@ func newDirStream(t *tree, prefix string, onComplete func(time.Time)) *dirStream
 // startFetch requests the page after s.token in the background.
 func (s *dirStream) startFetch() {
 	ch := make(chan pageResult, 1)
-	in := oss.ListInput{Prefix: s.prefix, Delimiter: "/", ContinuationToken: s.token, MaxKeys: listPageSize}
+	in := oss.ListInput{Prefix: s.prefix, Delimiter: "/", ContinuationToken: s.token, MaxKeys: s.t.pageSize}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -71,6 +71,7 @@ type tree struct {
 	dirMode   uint32
 	mountTime time.Time
 	shadowLog onceSet
+	pageSize  int // MaxKeys of readdir pages; listPageSize except in tests
 
 	skipped, shadowed, stale atomic.Int64
 }
@@ -120,6 +121,7 @@ func New(cfg Config, store Store) (*FS, error) {
 		fileMode:  cfg.FileMode & 0o7777,
 		dirMode:   cfg.DirMode & 0o7777,
 		mountTime: cfg.Now(),
+		pageSize:  listPageSize,
 	}
 	return &FS{t: t, root: newDirNode(t, cfg.Prefix)}, nil
 }

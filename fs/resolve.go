@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ossmount/ossmount/oss"
@@ -50,17 +51,18 @@ func (t *tree) lookup(ctx context.Context, path string) (entry, error) {
 // A directory wins over a file of the same name.
 func (t *tree) resolve(ctx context.Context, path string) (kind, oss.ObjectInfo, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops the HEAD once the LIST found a directory
-
 	type headResult struct {
 		info oss.ObjectInfo
 		err  error
 	}
 	heads := make(chan headResult, 1)
-	go func() {
+	var wg sync.WaitGroup
+	wg.Go(func() {
 		info, err := t.store.Head(ctx, path)
 		heads <- headResult{info, err}
-	}()
+	})
+	defer wg.Wait() // the HEAD ends with this call
+	defer cancel()  // stops the HEAD once the LIST found a directory
 
 	page, err := t.store.List(ctx, oss.ListInput{Prefix: path + "/", Delimiter: "/", MaxKeys: 1})
 	if err != nil {

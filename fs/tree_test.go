@@ -1,0 +1,253 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// newTestFS builds an FS over a fake store holding objects, with an
+// injected clock.
+func newTestFS(t *testing.T, objects map[string]string, cfg Config) (*FS, *fakeStore, *fakeClock) {
+	t.Helper()
+	store := newFakeStore()
+	for k, v := range objects {
+		store.put(k, []byte(v))
+	}
+	clock := newFakeClock()
+	if cfg.Now == nil {
+		cfg.Now = clock.Now
+	}
+	f, err := New(cfg, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, store, clock
+}
+
+func TestLookupResolves(t *testing.T) {
+	f, store, _ := newTestFS(t, map[string]string{
+		"d/name":      "shadowed",
+		"d/name.txt":  "t",
+		"d/name-1":    "t",
+		"d/name/x":    "x",
+		"d/file":      "data",
+		"d/marker/":   "",
+		"d/file.d/x":  "x",
+		"d/only-file": "abc",
+	}, Config{})
+	cases := []struct {
+		path string
+		want kind
+	}{
+		{"d/name", kindDir}, // keys sorting between "name" and "name/" do not hide the directory
+		{"d/file", kindFile},
+		{"d/marker", kindDir},
+		{"d/file.d", kindDir},
+		{"d/missing", kindMissing},
+		{"d", kindDir},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			store.resetCounts()
+			e, err := f.t.lookup(context.Background(), c.path)
+			if err != nil || e.kind != c.want {
+				t.Fatalf("lookup(%q) = %v, %v; want %v", c.path, e.kind, err, c.want)
+			}
+			// The HEAD is sent alongside the LIST, and cancelled once the LIST finds a directory.
+			if l, h := store.count("list"), store.count("head"); l != 1 || h > 1 || (c.want != kindDir && h != 1) {
+				t.Errorf("cost %d LIST + %d HEAD, want 1 + 1", l, h)
+			}
+			if e.kind == kindFile && (e.info.Size != 4 || e.info.ETag == "") {
+				t.Errorf("file info %+v", e.info)
+			}
+			store.resetCounts()
+			if _, err := f.t.lookup(context.Background(), c.path); err != nil || store.total() != 0 {
+				t.Errorf("second lookup cost %d requests (err %v), want 0", store.total(), err)
+			}
+		})
+	}
+}
+
+func TestNegativeLookupTTL(t *testing.T) {
+	f, store, clock := newTestFS(t, map[string]string{"x": "x"}, Config{NegativeTTL: 5 * time.Second})
+	ctx := context.Background()
+	for i := range 2 {
+		if e, err := f.t.lookup(ctx, "missing"); err != nil || e.kind != kindMissing {
+			t.Fatalf("lookup %d: %v %v", i, e.kind, err)
+		}
+	}
+	if n := store.total(); n != 2 {
+		t.Errorf("two lookups within the negative TTL cost %d requests, want one round (2)", n)
+	}
+	clock.advance(5 * time.Second)
+	store.put("missing", []byte("now here"))
+	if e, err := f.t.lookup(ctx, "missing"); err != nil || e.kind != kindFile {
+		t.Errorf("after the negative TTL: %v %v, want file", e.kind, err)
+	}
+}
+
+func TestLookupErrorsAreNotCached(t *testing.T) {
+	f, store, _ := newTestFS(t, map[string]string{"x": "x"}, Config{})
+	store.setInject(func(op, key string) error { return serviceError(op, key, 503, "ServiceUnavailable") })
+	if _, err := f.t.lookup(context.Background(), "x"); Errno(err) != syscall.EIO {
+		t.Fatalf("got %v, want an EIO error", err)
+	}
+	store.setInject(nil)
+	if e, err := f.t.lookup(context.Background(), "x"); err != nil || e.kind != kindFile {
+		t.Errorf("after the fault: %v %v, want file", e.kind, err)
+	}
+}
+
+func TestConcurrentLookupsShareOneRequest(t *testing.T) {
+	f, store, _ := newTestFS(t, map[string]string{"d/f": "data"}, Config{})
+	gate := make(chan struct{})
+	store.mu.Lock()
+	store.headGate = gate
+	store.mu.Unlock()
+
+	const n = 32
+	var entered, done sync.WaitGroup
+	entered.Add(n)
+	done.Add(n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			defer done.Done()
+			entered.Done()
+			e, err := f.t.lookup(context.Background(), "d/f")
+			if err == nil && e.kind != kindFile {
+				err = fmt.Errorf("got kind %v", e.kind)
+			}
+			errs <- err
+		}()
+	}
+	entered.Wait()
+	waitFor(t, "the first HEAD", func() bool { return store.count("head") >= 1 })
+	for range 100 {
+		runtime.Gosched() // let any goroutine that would send its own HEAD do so
+	}
+	close(gate)
+	done.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if h, l := store.count("head"), store.count("list"); h != 1 || l != 1 {
+		t.Errorf("%d parallel lookups cost %d HEAD and %d LIST, want 1 and 1", n, h, l)
+	}
+}
+
+func TestLookupInterruptedWaiterGetsEINTR(t *testing.T) {
+	f, store, _ := newTestFS(t, map[string]string{"f": "data"}, Config{})
+	gate := make(chan struct{})
+	store.mu.Lock()
+	store.headGate = gate
+	store.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	res := make(chan error, 1)
+	go func() { _, err := f.t.lookup(ctx, "f"); res <- err }()
+	waitFor(t, "the HEAD", func() bool { return store.count("head") == 1 })
+	cancel()
+	if err := <-res; Errno(err) != syscall.EINTR {
+		t.Fatalf("got %v, want EINTR", err)
+	}
+	// The shared request was not cancelled with the waiter: its answer lands in the cache.
+	close(gate)
+	waitFor(t, "the cached answer", func() bool { _, ok := f.t.cache.get("f"); return ok })
+	if store.count("head") != 1 {
+		t.Errorf("HEAD count %d, want 1", store.count("head"))
+	}
+}
+
+// waitFor polls cond until it holds or a generous deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// listDir reads a whole directory through a dirStream.
+func listDir(t *testing.T, f *FS, prefix string) []string {
+	t.Helper()
+	s := newDirStream(f.t, prefix, nil)
+	defer s.Close()
+	var out []string
+	for s.HasNext() {
+		de, errno := s.Next()
+		if errno != 0 {
+			t.Fatalf("Next: %v", errno)
+		}
+		typ := "f"
+		if de.Mode == syscall.S_IFDIR {
+			typ = "d"
+		}
+		out = append(out, typ+":"+de.Name)
+	}
+	return out
+}
+
+func TestDirStreamTree(t *testing.T) {
+	objects := map[string]string{
+		"d/":          "",                           // own marker: not an entry
+		"d/a":         "hidden by the directory a/", // shadowed
+		"d/a-1":       "1",
+		"d/a-2":       "2",
+		"d/a.txt":     "t",
+		"d/a/x":       "x",
+		"d/b/":        "", // marker-only directory
+		"d/c":         "c",
+		"d//empty":    "empty segment",
+		"d/.":         "dot",
+		"d/..":        "dotdot",
+		"d/nul\x00x":  "nul",
+		"d/" + strings.Repeat("L", 256): "long",
+		"d/" + strings.Repeat("k", 255): "ok",
+		"d/z/./y":     "dir z is fine; its child is not",
+	}
+	want := []string{"f:a-1", "f:a-2", "f:a.txt", "d:a", "d:b", "f:c", "f:" + strings.Repeat("k", 255), "d:z"}
+	slices.Sort(want)
+	for _, pageSize := range []int{1, 2, 3, 1000} {
+		t.Run(fmt.Sprintf("page size %d", pageSize), func(t *testing.T) {
+			f, store, _ := newTestFS(t, objects, Config{})
+			f.t.pageSize = pageSize
+			got := listDir(t, f, "d/")
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("got  %q\nwant %q", got, want)
+			}
+			if st := f.Stats(); st.SkippedKeys != 5 || st.ShadowedFiles != 1 {
+				t.Errorf("stats %+v, want 5 skipped, 1 shadowed", st)
+			}
+			if pageSize == 1000 && store.count("list") != 1 {
+				t.Errorf("LIST count %d, want 1", store.count("list"))
+			}
+			// Every entry is in the cache: lookups cost nothing.
+			store.resetCounts()
+			for _, e := range got {
+				if _, err := f.t.lookup(context.Background(), "d/"+e[2:]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if e, _ := f.t.lookup(context.Background(), "d/a"); e.kind != kindDir {
+				t.Errorf("d/a cached as %v, want dir", e.kind)
+			}
+			if n := store.total(); n != 0 {
+				t.Errorf("lookups after readdir cost %d requests, want 0", n)
+			}
+		})
+	}
+}
