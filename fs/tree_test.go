@@ -202,21 +202,21 @@ func listDir(t *testing.T, f *FS, prefix string) []string {
 
 func TestDirStreamTree(t *testing.T) {
 	objects := map[string]string{
-		"d/":          "",                           // own marker: not an entry
-		"d/a":         "hidden by the directory a/", // shadowed
-		"d/a-1":       "1",
-		"d/a-2":       "2",
-		"d/a.txt":     "t",
-		"d/a/x":       "x",
-		"d/b/":        "", // marker-only directory
-		"d/c":         "c",
-		"d//empty":    "empty segment",
-		"d/.":         "dot",
-		"d/..":        "dotdot",
-		"d/nul\x00x":  "nul",
+		"d/":                            "",                           // own marker: not an entry
+		"d/a":                           "hidden by the directory a/", // shadowed
+		"d/a-1":                         "1",
+		"d/a-2":                         "2",
+		"d/a.txt":                       "t",
+		"d/a/x":                         "x",
+		"d/b/":                          "", // marker-only directory
+		"d/c":                           "c",
+		"d//empty":                      "empty segment",
+		"d/.":                           "dot",
+		"d/..":                          "dotdot",
+		"d/nul\x00x":                    "nul",
 		"d/" + strings.Repeat("L", 256): "long",
 		"d/" + strings.Repeat("k", 255): "ok",
-		"d/z/./y":     "dir z is fine; its child is not",
+		"d/z/./y":                       "dir z is fine; its child is not",
 	}
 	want := []string{"f:a-1", "f:a-2", "f:a.txt", "d:a", "d:b", "f:c", "f:" + strings.Repeat("k", 255), "d:z"}
 	slices.Sort(want)
