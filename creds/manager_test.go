@@ -55,22 +55,24 @@ func TestManagerRenewsUnderLoad(t *testing.T) {
 	m := newManager(t, baseConfig(t, f))
 	d := soakDuration()
 	calls, failures := hammer(t, m, f.check, 100, d)
+	m.Close() // settles a renewal that may be in flight
 	st := m.Status()
-	t.Logf("%d Retrieve calls, %d failures, %d STS calls, status %+v", calls, failures, f.issued.Load(), st)
+	t.Logf("%d Retrieve calls, %d failures, %d STS requests, status %+v", calls, failures, f.requests.Load(), st)
 	if failures != 0 {
 		t.Fatalf("%d of %d calls failed", failures, calls)
 	}
-	// One AssumeRole per renewal (plus the first), not per caller.
-	if got, want := f.requests.Load(), int64(st.Renewals+1); got != want {
-		t.Errorf("STS requests = %d, want renewals+1 = %d", got, want)
+	// One AssumeRole per renewal (plus the first), not per caller. Close may
+	// have cancelled one renewal, which then counts as a failure.
+	if st.Failures > 1 {
+		t.Errorf("status has failures: %+v", st)
+	}
+	if got, lo := f.requests.Load(), int64(st.Renewals+1); got < lo || got > lo+int64(st.Failures) {
+		t.Errorf("STS requests = %d, want renewals+1 = %d (+%d cancelled by Close)", got, lo, st.Failures)
 	}
 	// Tokens live 1-2 s (Expiration has whole seconds); renewal at about
 	// half the lifetime gives between d/2s and d/0.3s renewals.
 	if lo, hi := int(d/(2*time.Second)), int(d/(300*time.Millisecond)); st.Renewals < lo || st.Renewals > hi {
 		t.Errorf("renewals = %d, want within [%d, %d]", st.Renewals, lo, hi)
-	}
-	if st.Failures != 0 || st.LastError != nil {
-		t.Errorf("status has failures: %+v", st)
 	}
 }
 
