@@ -175,4 +175,3 @@ func readAll(t *testing.T, r io.Reader) []byte {
 	}
 	return b
 }
-
