@@ -180,13 +180,17 @@ func (s *dirStream) merge(page oss.ListPage, gen uint64, last bool) []dirent {
 		}
 	}
 	slices.SortFunc(out, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
-	for i := range out {
-		d := &out[i]
+	kept := out[:0]
+	for _, d := range out {
 		d.path = s.prefix + d.name
 		d.e.info.Key = d.path
-		d.e = s.t.cache.put(d.path, d.e.kind, d.e.info, gen)
+		// The cache may hold a newer answer; a name a later lookup found
+		// missing is left out rather than shown with no metadata.
+		if d.e = s.t.cache.put(d.path, d.e.kind, d.e.info, gen); d.e.kind != kindMissing {
+			kept = append(kept, d)
+		}
 	}
-	return out
+	return kept
 }
 
 func (s *dirStream) skip(n int64) {

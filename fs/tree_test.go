@@ -251,3 +251,42 @@ func TestDirStreamTree(t *testing.T) {
 		})
 	}
 }
+
+func TestDirStreamErrorThenRetry(t *testing.T) {
+	objects := map[string]string{}
+	for i := range 5 {
+		objects[fmt.Sprintf("d/f%d", i)] = "x"
+	}
+	f, store, _ := newTestFS(t, objects, Config{})
+	f.t.pageSize = 2
+	s := newDirStream(f.t, "d/", nil)
+	defer s.Close()
+	ctx := context.Background()
+	if errno := s.fill(ctx); errno != 0 || len(s.buf) == 0 {
+		t.Fatalf("first page: %v, %d entries", errno, len(s.buf))
+	}
+	for len(s.buf) > 0 {
+		s.next()
+	}
+	// The prefetch of page 2 may already be in flight; fail the refetch.
+	store.setInject(func(op, key string) error { return serviceError(op, key, 500, "InternalError") })
+	for errno := syscall.Errno(0); errno == 0; {
+		if errno = s.fill(ctx); errno == 0 {
+			if len(s.buf) == 0 {
+				t.Fatal("listing ended early")
+			}
+			s.next() // the prefetched page was fine; go on until a failed page
+		} else if errno != syscall.EIO {
+			t.Fatalf("got %v, want EIO", errno)
+		}
+	}
+	store.setInject(nil)
+	var names []string
+	for s.HasNext() {
+		de, _ := s.Next()
+		names = append(names, de.Name)
+	}
+	if total := int(s.pos); total != 5 {
+		t.Errorf("after the retry the stream handed out %d entries in all (%q), want 5", total, names)
+	}
+}
