@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/ossmount/ossmount/test/emulator"
+)
+
+// BenchmarkListDir: `ls -f` and `ls -l` of a 100,000-object directory
+// versus the raw paginated listing (ListObjectsV2, delimiter "/", 1000 keys
+// a page), shaped (the target) and unshaped. Each ls gets its own directory
+// so that no cache filled by one run serves the next.
+func BenchmarkListDir(b *testing.B) {
+	emu := startEmulator(b)
+	const objects = 100_000
+	for _, dir := range []string{"ls-shaped-f", "ls-shaped-l", "ls-plain-f", "ls-plain-l", "ls-base"} {
+		emu.AddGenerated(bucket, emulator.Generated{Count: objects, KeyFormat: dir + "/file%06d", Size: 1000, Seed: 5})
+	}
+	d := newDirect(emu)
+	defer d.close()
+	m := mountOSS(b, emu)
+	ctx := context.Background()
+
+	for _, nw := range []struct {
+		name   string
+		faults emulator.Faults
+	}{{"shaped", shaped}, {"plain", emulator.Faults{}}} {
+		emu.SetFaults(nw.faults)
+		var pages int
+		base, err := timeIt(func() error {
+			l, err := d.listAll(ctx, "ls-base/", "/")
+			if err == nil && len(l.keys) != objects {
+				err = fmt.Errorf("listed %d keys, want %d", len(l.keys), objects)
+			}
+			pages = l.pages
+			return err
+		})
+		if err != nil {
+			b.Fatalf("raw listing: %v", err)
+		}
+		for _, ls := range []struct {
+			flag  string
+			lines int // ls -f adds . and ..; ls -l adds "total"
+		}{{"-f", objects + 2}, {"-l", objects + 1}} {
+			dir := "ls-" + nw.name + "-" + ls.flag[1:]
+			emu.ResetCounters()
+			m.resetPeak()
+			t := countLines(b, ls.lines, "ls", ls.flag, m.path(dir))
+			ratio := t.Seconds() / base.Seconds()
+			target, v := "", ""
+			if nw.name == "shaped" && ls.flag == "-l" {
+				target, v = atMost(ratio, 1.2)
+				target += ", HEAD 0"
+				v = verdict(v == "PASS" && headCount(emu) == 0)
+			}
+			addRow(row{
+				Scenario: fmt.Sprintf("ls %s 100k objects, %s", ls.flag, nw.name),
+				Mount:    secs(t), Baseline: fmt.Sprintf("%d list pages %s", pages, secs(base)),
+				Ratio: ratio, Target: target, Verdict: v,
+				Requests: requests(emu), RSS: m.peakRSS(), Note: "time ratio",
+			})
+			b.ReportMetric(ratio, "ls"+ls.flag+"-"+nw.name+"-ratio")
+		}
+	}
+	emu.SetFaults(emulator.Faults{})
+}
+
+// BenchmarkFind: `find -type f` over 50,000 objects in 500 directories of
+// 100 versus the same directory-by-directory listing made directly (one
+// directory at a time, as find does), shaped and unshaped. The note gives a
+// flat listing (no delimiter), which only a client that knows it wants every
+// key can use.
+func BenchmarkFind(b *testing.B) {
+	emu := startEmulator(b)
+	const objects = 50_000
+	for _, dir := range []string{"find-shaped", "find-plain", "find-base"} {
+		emu.AddGenerated(bucket, emulator.Generated{Count: objects, PerDir: 100, KeyFormat: dir + "/d%03d/f%05d", Size: 1000, Seed: 6})
+	}
+	d := newDirect(emu)
+	defer d.close()
+	m := mountOSS(b, emu)
+	ctx := context.Background()
+
+	for _, nw := range []struct {
+		name   string
+		faults emulator.Faults
+	}{{"shaped", shaped}, {"plain", emulator.Faults{}}} {
+		emu.SetFaults(nw.faults)
+		var pages int
+		base, err := timeIt(func() error {
+			keys, n, err := d.walk(ctx, "find-base/", 1)
+			if err == nil && len(keys) != objects {
+				err = fmt.Errorf("walk found %d keys, want %d", len(keys), objects)
+			}
+			pages = n
+			return err
+		})
+		if err != nil {
+			b.Fatalf("direct walk: %v", err)
+		}
+		flat, err := timeIt(func() error { _, err := d.listAll(ctx, "find-base/", ""); return err })
+		if err != nil {
+			b.Fatalf("flat listing: %v", err)
+		}
+
+		emu.ResetCounters()
+		m.resetPeak()
+		t := countLines(b, objects, "find", m.path("find-"+nw.name), "-type", "f")
+		ratio := t.Seconds() / base.Seconds()
+		addRow(row{
+			Scenario: "find 50k objects / 500 dirs, " + nw.name,
+			Mount:    secs(t), Baseline: fmt.Sprintf("walk %d pages %s", pages, secs(base)),
+			Ratio: ratio, Requests: requests(emu), RSS: m.peakRSS(),
+			Note: fmt.Sprintf("time ratio; flat listing %s (%.1fx faster than find)", secs(flat), t.Seconds()/flat.Seconds()),
+		})
+		b.ReportMetric(ratio, "find-"+nw.name+"-ratio")
+	}
+	emu.SetFaults(emulator.Faults{})
+}
