@@ -54,7 +54,7 @@ type Config struct {
 	Now func() time.Time
 	// RefreshFraction: renew once this fraction of the token's lifetime
 	// (from the returned Expiration) remains, but never later than
-	// min(180 s, half the lifetime) before expiry (reference 8.3); plus up
+	// min(180 s, two thirds of the lifetime) before expiry (reference 8.3); plus up
 	// to 20% earlier as jitter. Default 0.2; range (0, 0.9].
 	RefreshFraction float64
 }

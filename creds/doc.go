@@ -31,7 +31,7 @@
 // role is configured the profile's role is assumed first (role chaining).
 //
 // Renewal: the token renews in the background once
-// max(RefreshFraction·lifetime, min(180 s, lifetime/2)) remains, lifetime
+// max(RefreshFraction·lifetime, min(180 s, 2/3·lifetime)) remains, lifetime
 // taken from the returned Expiration, with up to 20% jitter earlier. A failed
 // renewal is retried with capped, jittered backoff. At most one renewal is
 // in flight; it runs on a context no caller can cancel (Close can) with its

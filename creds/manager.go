@@ -253,6 +253,7 @@ func (m *Manager) startLocked() *renewal {
 
 func (m *Manager) run(r *renewal) {
 	defer m.wg.Done()
+	m.log.Debug("renewing token", "expires", m.cur.Load().Expiration)
 	res, err := m.assume(m.ctx)
 	if err == nil {
 		m.store(res)

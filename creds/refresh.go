@@ -9,13 +9,13 @@ const (
 	backoffBase = 200 * time.Millisecond
 	backoffMax  = 30 * time.Second
 	// floorRemaining is reference 8.3's "at least 180 s before expiry",
-	// capped at half the lifetime so that short tokens are not renewed
-	// continuously.
+	// capped at two thirds of the lifetime so that short tokens are not
+	// renewed continuously yet still leave slack for a slow STS.
 	floorRemaining = 180 * time.Second
 )
 
 // renewTime is when to renew a token obtained at now that expires at exp:
-// once max(frac·lifetime, min(180 s, lifetime/2)) remains, minus up to 20%
+// once max(frac·lifetime, min(180 s, 2/3·lifetime)) remains, minus up to 20%
 // of that as jitter so that many mounts do not renew in step. The lifetime
 // comes from the returned Expiration, not the requested duration.
 func renewTime(now, exp time.Time, frac float64) time.Time {
@@ -23,7 +23,7 @@ func renewTime(now, exp time.Time, frac float64) time.Time {
 	if life <= 0 {
 		return now
 	}
-	ahead := max(time.Duration(frac*float64(life)), min(floorRemaining, life/2))
+	ahead := max(time.Duration(frac*float64(life)), min(floorRemaining, life*2/3))
 	ahead += time.Duration(rand.Int64N(int64(ahead)/5 + 1))
 	return exp.Add(-ahead)
 }
