@@ -117,8 +117,8 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, req ossReques
 		}
 	}
 	fetchOwner := !v2 || q.Get("fetch-owner") == "true"
-	for _, k := range page.Keys {
-		info, ok := s.store.objectMeta(req.bucket, k)
+	for i, k := range page.Keys {
+		info, ok := s.store.listedMeta(req.bucket, srcs, page.Src[i], page.Idx[i], k)
 		if !ok {
 			continue // removed meanwhile or unreadable file: skip as a racing delete
 		}

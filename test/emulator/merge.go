@@ -7,39 +7,50 @@ import "strings"
 type mergeIter struct {
 	srcs []sortedKeys
 	idx  []int
+	cur  []string // srcs[i].Key(idx[i]), cached: generated keys cost a Sprintf
+	ok   []bool   // idx[i] < srcs[i].Len()
 }
 
 func newMergeIter(srcs []sortedKeys) *mergeIter {
-	return &mergeIter{srcs: srcs, idx: make([]int, len(srcs))}
+	return &mergeIter{srcs: srcs, idx: make([]int, len(srcs)), cur: make([]string, len(srcs)), ok: make([]bool, len(srcs))}
+}
+
+func (m *mergeIter) load(i int) {
+	m.ok[i] = m.idx[i] < m.srcs[i].Len()
+	if m.ok[i] {
+		m.cur[i] = m.srcs[i].Key(m.idx[i])
+	}
 }
 
 // seek positions every source at its first key >= k.
 func (m *mergeIter) seek(k string) {
 	for i, s := range m.srcs {
 		m.idx[i] = searchKeys(s, k)
+		m.load(i)
 	}
 }
 
-// peek returns the smallest current key.
-func (m *mergeIter) peek() (string, bool) {
-	best, ok := "", false
-	for i, s := range m.srcs {
-		if m.idx[i] >= s.Len() {
-			continue
-		}
-		k := s.Key(m.idx[i])
-		if !ok || k < best {
-			best, ok = k, true
+// peek returns the smallest current key and the first source (in
+// precedence order) holding it, with its index there.
+func (m *mergeIter) peek() (key string, src, idx int, ok bool) {
+	src = -1
+	for i := range m.srcs {
+		if m.ok[i] && (src < 0 || m.cur[i] < key) {
+			key, src = m.cur[i], i
 		}
 	}
-	return best, ok
+	if src < 0 {
+		return "", 0, 0, false
+	}
+	return key, src, m.idx[src], true
 }
 
 // advance moves every source past key k.
 func (m *mergeIter) advance(k string) {
-	for i, s := range m.srcs {
-		if m.idx[i] < s.Len() && s.Key(m.idx[i]) == k {
+	for i := range m.srcs {
+		if m.ok[i] && m.cur[i] == k {
 			m.idx[i]++
+			m.load(i)
 		}
 	}
 }
@@ -60,6 +71,7 @@ func prefixEnd(p string) (string, bool) {
 // listResult is one page of a listing.
 type listResult struct {
 	Keys           []string
+	Src, Idx       []int // where each key came from: source and index in it
 	CommonPrefixes []string
 	Truncated      bool
 	Next           string // last key or common prefix of the page, when truncated
@@ -79,7 +91,7 @@ func listKeys(srcs []sortedKeys, prefix, delim, marker string, max int) listResu
 	count := 0
 	last := ""
 	for {
-		k, ok := it.peek()
+		k, src, idx, ok := it.peek()
 		if !ok || !strings.HasPrefix(k, prefix) {
 			return res
 		}
@@ -113,6 +125,7 @@ func listKeys(srcs []sortedKeys, prefix, delim, marker string, max int) listResu
 			it.seek(end)
 		} else {
 			res.Keys = append(res.Keys, k)
+			res.Src, res.Idx = append(res.Src, src), append(res.Idx, idx)
 			it.advance(k)
 		}
 	}

@@ -363,8 +363,16 @@ func (st *store) snapshot(bucketName string) ([]sortedKeys, bool) {
 	return srcs, true
 }
 
-// objectMeta reports size, ETag and Last-Modified for a listed key.
-func (st *store) objectMeta(bucketName, key string) (objectInfo, bool) {
+// listedMeta reports size, ETag and Last-Modified (no CRC) of key, found
+// at index idx of srcs[src] of a snapshot.
+func (st *store) listedMeta(bucketName string, srcs []sortedKeys, src, idx int, key string) (objectInfo, bool) {
+	switch s := srcs[src].(type) {
+	case dirKeys:
+		info, err := st.fileInfo(s[idx])
+		return info, err == nil
+	case *generatedSet:
+		return st.genInfo(s, key, false), true
+	}
 	info, ok, _, err := st.lookup(bucketName, key, false)
 	return info, ok && err == nil
 }
