@@ -519,3 +519,31 @@ func TestEmulatorTokenRefresh(t *testing.T) {
 		}
 	})
 }
+
+// TestEmulatorParallelReads runs many ranged reads at once through one
+// client (shared signing-key cache, pools, connection pool) under -race.
+func TestEmulatorParallelReads(t *testing.T) {
+	s := startEmulator(t, emulator.Config{})
+	data := randomData(1<<20, 9)
+	s.PutObject(bucket, "par", data)
+	c := newClient(t, s, demo)
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for i := range 32 {
+		wg.Go(func() {
+			off, n := int64(i*30000), int64(40000)
+			got, err := readRange(c, "par", "", off, n)
+			if err == nil && !bytes.Equal(got, data[off:off+n]) {
+				err = fmt.Errorf("reader %d: wrong bytes", i)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
