@@ -103,6 +103,15 @@ func TestSDKDownloaderCRC(t *testing.T) {
 	s := startServer(t, emulator.Config{})
 	s.AddGenerated("bkt", emulator.Generated{Keys: []string{"blob"}, Size: 5<<20 + 3, Seed: 42})
 	c := staticClient(s, false)
+	h, err := c.HeadObject(ctx(t), &oss.HeadObjectRequest{Bucket: oss.Ptr("bkt"), Key: oss.Ptr("blob")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crc := crc64.New(crc64.MakeTable(crc64.ECMA))
+	io.Copy(crc, emulator.GeneratedContent(42, "blob", 5<<20+3))
+	if h.HashCRC64 == nil || *h.HashCRC64 != fmt.Sprint(crc.Sum64()) {
+		t.Fatalf("x-oss-hash-crc64ecma %v, want %d", h.HashCRC64, crc.Sum64())
+	}
 	path := t.TempDir() + "/blob"
 	d := c.NewDownloader()
 	if _, err := d.DownloadFile(ctx(t), &oss.GetObjectRequest{Bucket: oss.Ptr("bkt"), Key: oss.Ptr("blob")}, path); err != nil {
