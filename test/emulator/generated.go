@@ -23,7 +23,9 @@ import (
 // i, the one before it i/PerDir, the one before that i/PerDir², and so on.
 // So {Count: 100000, KeyFormat: "dir%03d/file%06d", PerDir: 1000} makes
 // dir000/file000000 .. dir099/file099999, one thousand files per directory.
-// PerDir 0 means 1000. Every object has Size bytes.
+// PerDir 0 means 1000. A KeyFormat without verbs is used as is when Count
+// is 1 and gets the decimal index appended otherwise. Every object has Size
+// bytes, the same Last-Modified (2024-01-01) and cannot be deleted singly.
 //
 // Keys are kept as a sorted index: when the formatted keys are already in
 // byte-wise order (zero-padded numbers) nothing is materialised and a key is
