@@ -55,8 +55,3 @@ func encodeQuery(pairs []queryPair) string {
 	}
 	return string(b)
 }
-
-// escapePath returns s encoded as appendEscapedPath does.
-func escapePath(s string) string {
-	return string(appendEscapedPath(make([]byte, 0, len(s)+16), s))
-}
