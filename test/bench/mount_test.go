@@ -18,8 +18,9 @@ import (
 
 // mounted is a live FUSE mount served by process pid.
 type mounted struct {
-	dir string
-	pid int
+	dir  string
+	pid  int
+	reap func() // waits for a child mount process; nil for a daemon
 }
 
 // mountOSS mounts the bench bucket with bin/ossmount (in the background, as
@@ -58,7 +59,7 @@ func mountOSS(b *testing.B, emu *emulator.Server, flags ...string) *mounted {
 	cmd.Stdout, cmd.Stderr = out, out
 	err = cmd.Run()
 	m := &mounted{dir: mnt, pid: mountPID(logFile)}
-	b.Cleanup(func() { m.unmount(b, nil) })
+	b.Cleanup(func() { m.unmount(b) })
 	if err != nil || !isMounted(mnt) {
 		output, _ := os.ReadFile(outFile)
 		logText, _ := os.ReadFile(logFile)
@@ -71,8 +72,8 @@ func mountOSS(b *testing.B, emu *emulator.Server, flags ...string) *mounted {
 }
 
 // unmount unmounts m and waits for its process to end, killing it (by pid)
-// if it outlives the unmount by 10 s. wait, if not nil, reaps a child.
-func (m *mounted) unmount(b *testing.B, wait func()) {
+// if it outlives the unmount by 10 s. Calling it again does nothing.
+func (m *mounted) unmount(b *testing.B) {
 	if isMounted(m.dir) {
 		if out, err := exec.Command("fusermount3", "-u", m.dir).CombinedOutput(); err != nil {
 			b.Logf("fusermount3 -u %s: %v %s; detaching lazily", m.dir, err, out)
@@ -85,8 +86,8 @@ func (m *mounted) unmount(b *testing.B, wait func()) {
 			p.Kill()
 		}
 	}
-	if wait != nil {
-		wait()
+	if m.reap != nil {
+		m.reap()
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
 )
@@ -75,16 +74,16 @@ func BenchmarkSequentialRead(b *testing.B) {
 			key := "seq/" + nw.name + "-" + tool
 			emu.ResetCounters()
 			m.resetPeak()
-			var t time.Duration
+			var r seqRun
 			if tool == "cat" {
-				t = catFile(b, m.path(key))
+				r = catFile(b, m.path(key), size)
 			} else {
-				t = ddFile(b, m.path(key), size)
+				r = ddFile(b, m.path(key), size)
 			}
-			if sent := emu.Counters().BytesSent; sent < size {
+			if sent := emu.Counters().BytesSent; sent < r.bytes {
 				b.Fatalf("%s of %s: the emulator sent only %d bytes", tool, key, sent)
 			}
-			got := mibps(size, t)
+			got := r.mibps()
 			ratio := got / parallel
 			target, v := atLeast(ratio, nw.want)
 			note := fmt.Sprintf("%.1fx single GET", got/single)
@@ -92,6 +91,12 @@ func BenchmarkSequentialRead(b *testing.B) {
 				target += ", >= 5x single"
 				v = verdict(v == "PASS" && got/single >= 5)
 				note += fmt.Sprintf("; single stream measured on %d MiB", singleShapedBytes/MiB)
+			}
+			if isShaped && tool == "cat" {
+				ossmountShapedCat = got
+			}
+			if r.capped {
+				note += fmt.Sprintf("; stopped after %s at %d MiB", secs(r.elapsed), r.bytes/MiB)
 			}
 			addRow(row{
 				Scenario: fmt.Sprintf("seq 1 GiB %s, %s", tool, nw.name),

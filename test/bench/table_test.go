@@ -75,7 +75,7 @@ func printTable(elapsed time.Duration) error {
 	}
 	var sb strings.Builder
 	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tossmount\tbaseline\tratio\ttarget\tverdict\tOSS requests (ossmount run)\tpeak RSS\tnote")
+	fmt.Fprintln(tw, "scenario\tossmount\tbaseline\tratio\ttarget\tverdict\tOSS requests (mount run)\tpeak RSS\tnote")
 	for _, r := range table {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Scenario, r.Mount, r.Baseline,
 			ratioText(r.Ratio), dash(r.Target), dash(r.Verdict), dash(r.Requests), rssText(r.RSS), r.Note)
