@@ -1,16 +1,3 @@
-// Package bench is the `make bench` suite: each benchmark mounts bin/ossmount
-// against the in-process emulator, runs one workload through the mount and
-// the same workload with a direct client on the same emulator, and adds a
-// row (ratio, DESIGN.md target, OSS requests, peak RSS) to the table that
-// TestMain prints at the end (and writes to $BENCH_OUT when set).
-//
-// Every benchmark does its work once whatever b.N is; run with -benchtime 1x.
-//
-// Fairness: the buckets are public-read, so the direct clients send
-// anonymous requests while the mount signs every request with an STS token
-// and the emulator verifies that signature. That costs the mount a little
-// CPU on both sides and never helps it, so a ratio here is, if anything,
-// pessimistic for ossmount.
 package bench
 
 import (
