@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+// runCheck is `ossmount check BUCKET[:/PREFIX]`: credentials and one listing,
+// reported, without mounting.
+func runCheck(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return fmt.Errorf("expected BUCKET[:/PREFIX]; see ossmount check --help")
+	}
+	tgt, err := parseTarget(c.Args().Get(0))
+	if err != nil {
+		return err
+	}
+	logger, closeLog, err := openLogger(c)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	s, err := readSettings(c, tgt, logger)
+	if err != nil {
+		return err
+	}
+	manager, client, err := connect(c.Context, s, logger)
+	if err != nil {
+		return err
+	}
+	defer manager.Close()
+	page, err := listOnce(c.Context, client, tgt)
+	if err != nil {
+		return err
+	}
+	st := manager.Status()
+	fmt.Printf("source credential: %s\n", st.Source)
+	fmt.Printf("assumed identity:  %s (%s)\n", st.AssumedRoleARN, st.AssumedRoleID)
+	fmt.Printf("token expires:     %s (in %s)\n", st.Expiration.Format(time.RFC3339), time.Until(st.Expiration).Round(time.Second))
+	fmt.Printf("listing %s: ok, %d objects and %d directories on the first page\n", tgt, len(page.Objects), len(page.CommonPrefixes))
+	return nil
+}
+
+// runPolicy is `ossmount policy BUCKET[:/PREFIX]`.
+func runPolicy(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return fmt.Errorf("expected BUCKET[:/PREFIX]; see ossmount policy --help")
+	}
+	tgt, err := parseTarget(c.Args().Get(0))
+	if err != nil {
+		return err
+	}
+	session, err := sessionPolicy("", tgt, nil)
+	if err != nil {
+		return err
+	}
+	show := func(title, doc string) error {
+		if c.Bool("compact") {
+			fmt.Println(doc)
+			return nil
+		}
+		var out bytes.Buffer
+		if err := json.Indent(&out, []byte(doc), "", "  "); err != nil {
+			return err
+		}
+		if c.Bool("role-policy") {
+			fmt.Fprintf(os.Stdout, "# %s\n", title)
+		}
+		fmt.Println(out.String())
+		return nil
+	}
+	if err := show("session policy ossmount sends with AssumeRole", session); err != nil {
+		return err
+	}
+	if !c.Bool("role-policy") {
+		return nil
+	}
+	// The role's own permission policy must allow at least what the session
+	// policy asks for (effective = role ∩ session); the same document serves.
+	if err := show("permission policy to attach to the RAM role", session); err != nil {
+		return err
+	}
+	trust := `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":["acs:ram::<ACCOUNT_ID>:root"]}}]}`
+	return show("trust policy of the role (replace <ACCOUNT_ID>; the RAM user also needs AliyunSTSAssumeRoleAccess)", trust)
+}

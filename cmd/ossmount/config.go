@@ -1,0 +1,159 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ossmount/ossmount/creds"
+	ossfs "github.com/ossmount/ossmount/fs"
+	"github.com/ossmount/ossmount/oss"
+	"github.com/ossmount/ossmount/policy"
+)
+
+// settings is everything a mount or a check needs, read from flags and env.
+type settings struct {
+	target     target
+	mountpoint string
+	policyJSON string // the session policy sent to STS
+	creds      creds.Config
+	oss        oss.Config
+	fs         ossfs.Config
+	foreground bool
+	allowOther bool
+	debugFUSE  bool
+	logLevel   slog.Level
+	logFile    string
+}
+
+// readSettings maps the flag table onto the package Configs. It checks every
+// value it can without the network, so a typo fails before anything starts.
+func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, error) {
+	s := settings{target: tgt, foreground: c.Bool("foreground"), allowOther: c.Bool("allow-other"),
+		debugFUSE: c.Bool("debug-fuse"), logFile: c.String("log-file")}
+	var err error
+	if s.logLevel, err = parseLevel(c.String("log-level")); err != nil {
+		return s, err
+	}
+
+	endpoint := c.String("endpoint")
+	if endpoint == "" {
+		return s, fmt.Errorf("no OSS endpoint: give --endpoint or set OSS_ENDPOINT, e.g. https://oss-cn-hangzhou.aliyuncs.com")
+	}
+	sigVersion := strings.ToLower(c.String("signature-version"))
+	if sigVersion != "v4" && sigVersion != "v1" {
+		return s, fmt.Errorf("--signature-version must be v4 or v1, not %q", c.String("signature-version"))
+	}
+	s.oss = oss.Config{
+		Endpoint:              endpoint,
+		Region:                c.String("region"),
+		Bucket:                tgt.Bucket,
+		PathStyle:             c.Bool("path-style"),
+		SignatureVersion:      sigVersion,
+		ResponseHeaderTimeout: c.Duration("request-timeout"),
+		UserAgent:             "ossmount/" + version,
+		Logger:                logger,
+	}
+
+	if s.policyJSON, err = sessionPolicy(c.String("policy-file"), tgt, logger); err != nil {
+		return s, err
+	}
+	s.creds = creds.Config{
+		RoleARN:         c.String("role-arn"),
+		RoleSessionName: c.String("role-session-name"),
+		Duration:        c.Duration("duration"),
+		Policy:          s.policyJSON,
+		STSEndpoint:     c.String("sts-endpoint"),
+		CredentialsFile: c.String("credentials-file"),
+		Profile:         c.String("profile"),
+		Logger:          logger,
+	}
+
+	fileMode, err := parseMode("file-mode", c.String("file-mode"))
+	if err != nil {
+		return s, err
+	}
+	dirMode, err := parseMode("dir-mode", c.String("dir-mode"))
+	if err != nil {
+		return s, err
+	}
+	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
+	if c.IsSet("uid") {
+		uid = uint32(c.Uint("uid"))
+	}
+	if c.IsSet("gid") {
+		gid = uint32(c.Uint("gid"))
+	}
+	if c.Int("metadata-cache-size") < 1 {
+		return s, fmt.Errorf("--metadata-cache-size must be at least 1")
+	}
+	for _, name := range []string{"metadata-ttl", "negative-ttl", "request-timeout"} {
+		if c.Duration(name) < 0 {
+			return s, fmt.Errorf("--%s must not be negative", name)
+		}
+	}
+	s.fs = ossfs.Config{
+		Prefix:            tgt.Prefix,
+		UID:               uid,
+		GID:               gid,
+		FileMode:          fileMode,
+		DirMode:           dirMode,
+		MetadataTTL:       c.Duration("metadata-ttl"),
+		NegativeTTL:       c.Duration("negative-ttl"),
+		MetadataCacheSize: c.Int("metadata-cache-size"),
+		Logger:            logger,
+	}
+	return s, nil
+}
+
+// sessionPolicy returns the policy to request: the generated read-only one,
+// or the file's after validation, with a warning naming any action the mount
+// needs that the file does not allow.
+func sessionPolicy(file string, tgt target, logger *slog.Logger) (string, error) {
+	if file == "" {
+		return policy.ReadOnlyJSON(tgt.Bucket, tgt.Prefix)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--policy-file: %w", err)
+	}
+	doc, err := policy.Parse(data)
+	if err != nil {
+		return "", fmt.Errorf("--policy-file %s: %w", file, err)
+	}
+	if missing := policy.CheckMountNeeds(doc, tgt.Bucket, tgt.Prefix); len(missing) > 0 {
+		logger.Warn("the session policy file does not allow what the mount needs; reads may fail with EACCES",
+			"file", file, "missing", strings.Join(missing, "; "))
+	}
+	out := doc.JSON()
+	if len(out) > 2048 {
+		return "", fmt.Errorf("--policy-file %s: %d characters once compacted; STS accepts at most 2048", file, len(out))
+	}
+	return out, nil
+}
+
+func parseMode(flag, s string) (uint32, error) {
+	m, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || m > 0o7777 {
+		return 0, fmt.Errorf("--%s %q is not an octal permission such as 0444", flag, s)
+	}
+	return uint32(m), nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("--log-level %q: use debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// newLogger writes text logs to w at level.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+// The one flag table. Every mount option is also an -o key: dashes become
+// underscores (--metadata-ttl 30s == -o metadata_ttl=30s), so that
+// `mount -t fuse.ossmount` and /etc/fstab lines work through mount.fuse3.
+// No flag takes a secret: secrets come only from the environment or files,
+// because a command line shows in ps and in /proc/PID/cmdline.
+
+// Defaults, in one place so that help text and configs agree.
+const (
+	defaultDuration        = time.Hour
+	defaultMetadataTTL     = time.Minute
+	defaultNegativeTTL     = 5 * time.Second
+	defaultMetadataEntries = 100_000
+	defaultFileMode        = 0o444
+	defaultDirMode         = 0o555
+	defaultRequestTimeout  = 30 * time.Second
+)
+
+func mountFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "endpoint", EnvVars: []string{"OSS_ENDPOINT"}, Usage: "OSS endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com (no scheme means https)"},
+		&cli.StringFlag{Name: "region", EnvVars: []string{"OSS_REGION"}, Usage: "signing region, e.g. cn-hangzhou (derived from standard endpoints)"},
+		&cli.BoolFlag{Name: "path-style", Usage: "path-style addressing (custom endpoints, emulators)"},
+		&cli.StringFlag{Name: "signature-version", Value: "v4", Usage: "OSS request signature: v4 or v1"},
+		&cli.StringFlag{Name: "role-arn", EnvVars: []string{"ALIBABA_CLOUD_ROLE_ARN"}, Usage: "RAM role to assume, acs:ram::<account-id>:role/<name>"},
+		&cli.StringFlag{Name: "role-session-name", EnvVars: []string{"ALIBABA_CLOUD_ROLE_SESSION_NAME"}, Usage: "STS session name (default ossmount-<time>)"},
+		&cli.StringFlag{Name: "sts-endpoint", EnvVars: []string{"ALIBABA_CLOUD_STS_ENDPOINT"}, Usage: "STS endpoint (default https://sts.aliyuncs.com)"},
+		&cli.DurationFlag{Name: "duration", Value: defaultDuration, Usage: "requested token lifetime (15m to 12h; renewed before it ends)"},
+		&cli.StringFlag{Name: "policy-file", Usage: "session policy JSON to request instead of the generated read-only one"},
+		&cli.StringFlag{Name: "credentials-file", EnvVars: []string{"ALIBABA_CLOUD_CREDENTIALS_FILE"}, Usage: "source credential INI file (default ~/.alibabacloud/credentials)"},
+		&cli.StringFlag{Name: "profile", EnvVars: []string{"ALIBABA_CLOUD_PROFILE"}, Usage: "profile in the credentials or CLI config file"},
+		&cli.BoolFlag{Name: "foreground", Aliases: []string{"f"}, Usage: "stay in the foreground (default: return once the mount is live)"},
+		&cli.BoolFlag{Name: "allow-other", Usage: "let users other than the mounting user see the files"},
+		&cli.UintFlag{Name: "uid", Usage: "owner shown for files (default: the mounting user)"},
+		&cli.UintFlag{Name: "gid", Usage: "group shown for files (default: the mounting user's group)"},
+		&cli.StringFlag{Name: "file-mode", Value: fmt.Sprintf("%04o", defaultFileMode), Usage: "permission bits shown for files (octal)"},
+		&cli.StringFlag{Name: "dir-mode", Value: fmt.Sprintf("%04o", defaultDirMode), Usage: "permission bits shown for directories (octal)"},
+		&cli.DurationFlag{Name: "metadata-ttl", Value: defaultMetadataTTL, Usage: "how long names, sizes and listings are trusted before asking OSS again"},
+		&cli.IntFlag{Name: "metadata-cache-size", Value: defaultMetadataEntries, Usage: "metadata cache entries"},
+		&cli.DurationFlag{Name: "negative-ttl", Value: defaultNegativeTTL, Usage: "how long a name that does not exist is remembered"},
+		&cli.DurationFlag{Name: "request-timeout", Value: defaultRequestTimeout, Usage: "time to wait for a response header before retrying; a read fails with EIO once retries run out"},
+		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
+		&cli.StringFlag{Name: "log-file", Usage: "write logs here (default: stderr, which a background mount keeps)"},
+		&cli.BoolFlag{Name: "debug-fuse", Usage: "log every FUSE request (very verbose)"},
+	}
+}
+
+// mountOptionsIgnored are mount(8) and fstab options that mount.fuse3 may
+// pass along; they mean nothing to ossmount (the mount is always read-only).
+var mountOptionsIgnored = map[string]bool{
+	"ro": true, "rw": true, "dev": true, "nodev": true, "suid": true, "nosuid": true,
+	"exec": true, "noexec": true, "auto": true, "noauto": true, "user": true, "nouser": true,
+	"users": true, "_netdev": true, "nofail": true, "defaults": true, "async": true,
+	"sync": true, "atime": true, "noatime": true, "relatime": true, "nodiratime": true,
+}
+
+// expandMountOptions rewrites every "-o k=v,k2" in args into long flags
+// ("--k=v", "--k2") and moves all flags in front of the positional arguments,
+// because mount.fuse3 calls `ossmount SOURCE MOUNTPOINT -o opts` and urfave/cli
+// stops parsing flags at the first positional argument. known says which long
+// flags exist and whether they take a value.
+func expandMountOptions(args []string, known map[string]bool) ([]string, error) {
+	var flags, positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			positional = append(positional, args[i+1:]...)
+			i = len(args)
+		case a == "-o" || strings.HasPrefix(a, "-o") && !strings.HasPrefix(a, "--"):
+			spec := strings.TrimPrefix(a, "-o")
+			if spec == "" {
+				if i+1 >= len(args) {
+					return nil, fmt.Errorf("-o needs a value, e.g. -o allow_other,metadata_ttl=30s")
+				}
+				i++
+				spec = args[i]
+			}
+			opts, err := parseMountOptions(spec, known)
+			if err != nil {
+				return nil, err
+			}
+			flags = append(flags, opts...)
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && known[name] && i+1 < len(args) {
+				i++
+				flags = append(flags, args[i])
+			}
+		default:
+			positional = append(positional, a)
+		}
+	}
+	return append(flags, positional...), nil
+}
+
+// parseMountOptions turns "allow_other,metadata_ttl=30s" into long flags.
+func parseMountOptions(spec string, known map[string]bool) ([]string, error) {
+	var out []string
+	for _, item := range strings.Split(spec, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		key, value, hasValue := strings.Cut(item, "=")
+		if mountOptionsIgnored[key] || strings.HasPrefix(key, "x-systemd.") || key == "comment" {
+			continue
+		}
+		name := strings.ReplaceAll(key, "_", "-")
+		takesValue, ok := known[name]
+		if !ok {
+			return nil, fmt.Errorf("unknown mount option %q (options are the long flags with _ for -, see ossmount --help)", key)
+		}
+		switch {
+		case takesValue && !hasValue:
+			return nil, fmt.Errorf("mount option %q needs a value: -o %s=VALUE", key, key)
+		case hasValue:
+			out = append(out, "--"+name+"="+value)
+		default:
+			out = append(out, "--"+name)
+		}
+	}
+	return out, nil
+}
+
+// flagArity maps each long flag name (and alias) to whether it takes a value.
+func flagArity(flags []cli.Flag) map[string]bool {
+	known := map[string]bool{}
+	for _, f := range flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			known[n] = !isBool
+		}
+	}
+	return known
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ossmount/ossmount/creds"
+	ossfs "github.com/ossmount/ossmount/fs"
+	"github.com/ossmount/ossmount/oss"
+)
+
+// runMount is `ossmount [options] BUCKET[:/PREFIX] MOUNTPOINT`.
+func runMount(c *cli.Context) error {
+	if c.NArg() != 2 {
+		if c.NArg() == 0 {
+			return cli.ShowAppHelp(c)
+		}
+		return fmt.Errorf("expected BUCKET[:/PREFIX] MOUNTPOINT, got %d argument(s); see ossmount --help", c.NArg())
+	}
+	tgt, err := parseTarget(c.Args().Get(0))
+	if err != nil {
+		return err
+	}
+	if !c.Bool("foreground") {
+		return startBackground(os.Args[1:])
+	}
+	logger, closeLog, err := openLogger(c)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	s, err := readSettings(c, tgt, logger)
+	if err != nil {
+		return err
+	}
+	if err := checkFUSE(); err != nil {
+		return err
+	}
+	if s.mountpoint, err = prepareMountpoint(c.Args().Get(1), logger); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	manager, client, err := connect(ctx, s, logger)
+	if err != nil {
+		return err
+	}
+	defer manager.Close()
+
+	fsys, err := ossfs.New(s.fs, client)
+	if err != nil {
+		return err
+	}
+	server, err := ossfs.Mount(s.mountpoint, fsys, fsys.MountOptions(tgt.String(), s.allowOther, s.debugFUSE))
+	if err != nil {
+		return fmt.Errorf("mounting %s at %s: %w", tgt, s.mountpoint, err)
+	}
+	status := manager.Status()
+	logger.Info("mounted", "bucket", tgt.Bucket, "prefix", tgt.Prefix, "mountpoint", s.mountpoint,
+		"expires", status.Expiration.Format(time.RFC3339), "pid", os.Getpid())
+	notifyParent("ok")
+
+	served := make(chan struct{})
+	go func() { server.Wait(); close(served) }()
+	select {
+	case <-served:
+		logger.Info("unmounted from outside", "mountpoint", s.mountpoint)
+	case <-ctx.Done():
+		logger.Info("signal received, unmounting", "mountpoint", s.mountpoint)
+		unmount(server, s.mountpoint, logger)
+		<-served
+	}
+	return nil
+}
+
+// connect obtains temporary credentials and proves, with one LIST inside the
+// prefix, that they can read the target. It needs no permission beyond the
+// session policy: never the bucket root, never GetBucketInfo.
+func connect(ctx context.Context, s settings, logger *slog.Logger) (*creds.Manager, *oss.Client, error) {
+	manager, err := creds.New(ctx, s.creds)
+	if err != nil {
+		return nil, nil, fmt.Errorf("obtaining temporary credentials: %w", err)
+	}
+	client, err := oss.New(s.oss, manager)
+	if err != nil {
+		manager.Close()
+		return nil, nil, err
+	}
+	if _, err := listOnce(ctx, client, s.target); err != nil {
+		manager.Close()
+		return nil, nil, err
+	}
+	return manager, client, nil
+}
+
+// listOnce lists the first entry inside the target and explains failures.
+func listOnce(ctx context.Context, client *oss.Client, tgt target) (oss.ListPage, error) {
+	page, err := client.List(ctx, oss.ListInput{Prefix: tgt.Prefix, Delimiter: "/", MaxKeys: 10})
+	switch {
+	case err == nil:
+		return page, nil
+	case errors.Is(err, oss.ErrNotFound):
+		return page, fmt.Errorf("bucket %q was not found at this endpoint: check the bucket name and that the endpoint is in the bucket's region (%w)", tgt.Bucket, err)
+	case errors.Is(err, oss.ErrCredentials):
+		return page, fmt.Errorf("OSS rejected the temporary credentials (%w)", err)
+	case errors.Is(err, oss.ErrAccessDenied):
+		need := "oss:ListObjects on acs:oss:*:*:" + tgt.Bucket
+		if tgt.Prefix != "" {
+			need += " with oss:Prefix " + tgt.Prefix + "*"
+		}
+		return page, fmt.Errorf("listing %s was denied: the role's policy must allow %s (see `ossmount policy --role-policy`) (%w)", tgt, need, err)
+	default:
+		return page, fmt.Errorf("listing %s: %w", tgt, err)
+	}
+}
+
+// unmount detaches the mount; if files are still open (EBUSY) it detaches
+// lazily, so that a SIGTERM never leaves a mount behind.
+func unmount(server interface{ Unmount() error }, mountpoint string, logger *slog.Logger) {
+	if err := server.Unmount(); err == nil {
+		return
+	} else {
+		logger.Warn("unmount failed, detaching lazily", "mountpoint", mountpoint, "err", err)
+	}
+	if out, err := exec.Command("fusermount3", "-u", "-z", mountpoint).CombinedOutput(); err != nil {
+		logger.Error("lazy unmount failed", "mountpoint", mountpoint, "err", err, "output", string(out))
+	}
+}
+
+// openLogger builds the logger from --log-level and --log-file.
+func openLogger(c *cli.Context) (*slog.Logger, func(), error) {
+	level, err := parseLevel(c.String("log-level"))
+	if err != nil {
+		return nil, nil, err
+	}
+	var w io.Writer = os.Stderr
+	closeLog := func() {}
+	if path := c.String("log-file"); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--log-file: %w", err)
+		}
+		w, closeLog = f, func() { f.Close() }
+	}
+	return newLogger(w, level), closeLog, nil
+}
