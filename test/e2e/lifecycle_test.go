@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ossmount/ossmount/test/emulator"
+)
+
+// Reads keep working while the 2-second token is renewed at least five times.
+func TestReadsSurviveTokenRenewals(t *testing.T) {
+	e := startEmulator(t, emulator.Config{TokenLifetime: 2 * time.Second})
+	want := bytes.Repeat([]byte("renewal "), 10_000)
+	for i := 0; i < 20; i++ {
+		e.emu.PutObject("renew", "f/"+string(rune('a'+i)), want)
+	}
+	mnt, logFile := e.mount("renew", "--metadata-ttl", "500ms")
+	start := len(e.emu.Counters().AssumeRoleCalls)
+	reads := 0
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		for i := 0; i < 20; i++ {
+			got, err := os.ReadFile(filepath.Join(mnt, "f", string(rune('a'+i))))
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("read %d failed after %d good reads: %v (len %d)\nlog:\n%s", i, reads, err, len(got), readFile(t, logFile))
+			}
+			reads++
+		}
+		if len(e.emu.Counters().AssumeRoleCalls)-start >= 6 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c := e.emu.Counters()
+	if renewals := len(c.AssumeRoleCalls) - start; renewals < 5 {
+		t.Fatalf("only %d token renewals during the reads, want at least 5", renewals)
+	}
+	for key, n := range c.ByStatus {
+		if strings.HasSuffix(key, " 403") && n > 0 {
+			t.Errorf("%d requests rejected (%s): a renewal should come before expiry", n, key)
+		}
+	}
+	t.Logf("%d reads across %d renewals", reads, len(c.AssumeRoleCalls)-start)
+}
+
+// A foreground mount unmounts on SIGTERM and SIGINT and leaves nothing behind.
+func TestSignalsUnmountCleanly(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			e := startEmulator(t, emulator.Config{})
+			e.emu.PutObject("sig", "a.txt", []byte("a"))
+			mnt := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, ossmountBin, "-f", "--path-style", "sig", mnt)
+			cmd.Env = e.baseEnv()
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if isMounted(mnt) {
+					exec.Command("fusermount3", "-u", "-z", mnt).Run()
+				}
+			})
+			if !waitFor(30*time.Second, func() bool { return isMounted(mnt) }) {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("mount did not appear\nstderr: %s", stderr.String())
+			}
+			if got, err := os.ReadFile(filepath.Join(mnt, "a.txt")); err != nil || string(got) != "a" {
+				t.Fatalf("read through the mount: %q %v", got, err)
+			}
+			cmd.Process.Signal(sig)
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("ossmount exited with %v after %v\nstderr: %s", err, sig, stderr.String())
+			}
+			if isMounted(mnt) {
+				t.Errorf("%s still mounted after %v", mnt, sig)
+			}
+		})
+	}
+}
+
+// After kill -9 the mountpoint holds a dead mount; a new ossmount detects it
+// and mounts again.
+func TestRemountAfterKill9(t *testing.T) {
+	e := startEmulator(t, emulator.Config{})
+	e.emu.PutObject("kill9", "a.txt", []byte("alive"))
+	mnt, logFile := e.mount("kill9")
+	pid := mountPID(logFile)
+	if pid == 0 {
+		t.Fatalf("no pid in log:\n%s", readFile(t, logFile))
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	waitFor(10*time.Second, func() bool { return !processAlive(pid) })
+	if _, err := os.ReadDir(mnt); !errors.Is(err, syscall.ENOTCONN) {
+		t.Fatalf("readdir of a dead mount: %v, want ENOTCONN", err)
+	}
+	logFile2 := filepath.Join(t.TempDir(), "remount.log")
+	args := []string{"--path-style", "--log-file", logFile2, "kill9", mnt}
+	if _, stderr, err := run(t, e.baseEnv(), args...); err != nil {
+		t.Fatalf("remount after kill -9: %v\n%s\nlog:\n%s", err, stderr, readFile(t, logFile2))
+	}
+	t.Cleanup(func() { unmountAndWait(t, mnt, logFile2) })
+	if got, err := os.ReadFile(filepath.Join(mnt, "a.txt")); err != nil || string(got) != "alive" {
+		t.Fatalf("read after remount: %q %v", got, err)
+	}
+}
