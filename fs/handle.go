@@ -31,7 +31,7 @@ var (
 func newFileHandle(t *tree, info oss.ObjectInfo) *fileHandle {
 	return &fileHandle{
 		t: t, key: info.Key, etag: info.ETag, size: info.Size,
-		r: newStreamReader(t.store, info.Key, info.ETag, info.Size),
+		r: newPrefetcher(t.store, info.Key, info.ETag, info.Size, t.budget, t.prefetch),
 	}
 }
 
@@ -62,7 +62,7 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	return fuse.ReadResultData(p[:n]), 0
 }
 
-// Release closes the reader and any open body.
+// Release closes the reader: its GETs in flight are cancelled.
 func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
 	_ = h.r.Close()
 	return 0

@@ -1,0 +1,335 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"sync"
+)
+
+// objectReader reads one pinned version of an object; prefetcher is the
+// implementation, the interface keeps fileHandle testable on its own.
+//
+// ReadAt fills p from off (the caller keeps off+len(p) within the object)
+// and returns len(p) or an error; an error matching
+// oss.ErrPreconditionFailed means the object changed since it was pinned.
+// A cancelled ctx makes ReadAt return an error matching ctx.Err(). ReadAt
+// is safe for concurrent use; Close releases everything and makes later
+// reads fail.
+type objectReader interface {
+	ReadAt(ctx context.Context, p []byte, off int64) (int, error)
+	Close() error
+}
+
+var errReaderClosed = errors.New("fs: reader closed")
+
+// initialWindow is the read-ahead of a sequential run that just started;
+// the window doubles with the bytes read in the run, up to the handle's
+// limit, so a short read costs little and a long one soon has many parts
+// in flight.
+const initialWindow = 1 << 20
+
+// prefetchConfig sizes the read-ahead of one handle.
+type prefetchConfig struct {
+	maxPart    int64 // largest part: one ranged GET
+	maxWindow  int64 // most bytes a handle requests ahead of its reader
+	backWindow int64 // bytes kept behind the reader: the kernel re-reads slightly behind
+}
+
+// prefetcher reads one pinned object version for one open handle. A read
+// that continues the previous one starts a sequential run: the window
+// ahead of the reader is split into parts, each fetched by its own ranged
+// GET (If-Match on the pinned ETag) into a buffer from the global budget,
+// and reads copy from the parts in order while they complete in any order.
+// Reads elsewhere are exact ranged GETs straight into the caller's buffer;
+// two of those in a row drop the window, one alone keeps it.
+//
+// Parts run on a context owned by the prefetcher, cancelled by Close; a
+// read's ctx only bounds its wait.
+type prefetcher struct {
+	store     Store
+	key, etag string
+	size      int64
+	budget    *readBudget
+	cfg       prefetchConfig
+	ctx       context.Context // owns the part fetches
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // part fetches
+
+	mu       sync.Mutex // guards the fields below and parts' refs/readers; never held across I/O
+	parts    []*part    // the window: contiguous, ascending
+	next     int64      // end of the window: where the next part starts
+	runStart int64      // where the current sequential run began
+	high     int64      // highest end of a read in the run
+	lastEnd  int64      // end of the latest read
+	misses   int        // consecutive reads outside the window
+	held     int64      // budget bytes held by parts (until released)
+	joined   bool       // counted as active in the budget
+	closed   bool
+}
+
+// part is one ranged GET of the window. buf and err are written by the
+// fetch before done is closed and only read after.
+type part struct {
+	off, end int64
+	buf      []byte
+	err      error
+	done     chan struct{}
+	cancel   context.CancelFunc
+	refs     int // window + running fetch + readers; the buffer goes back at 0
+	readers  int // reads waiting on or copying from it
+}
+
+var _ objectReader = (*prefetcher)(nil)
+
+func newPrefetcher(store Store, key, etag string, size int64, budget *readBudget, cfg prefetchConfig) *prefetcher {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &prefetcher{store: store, key: key, etag: etag, size: size, budget: budget, cfg: cfg, ctx: ctx, cancel: cancel}
+}
+
+// ReadAt implements objectReader.
+func (r *prefetcher) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return 0, errReaderClosed
+	}
+	parts := r.planLocked(off, off+int64(len(p)))
+	r.mu.Unlock()
+	if parts == nil {
+		if err := r.get(ctx, p, off); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	return r.copyFrom(ctx, parts, p, off)
+}
+
+// planLocked decides how [off, end) is read: it returns the parts that
+// cover it (each with a reader reference), after moving the window, or
+// nil for an exact GET.
+func (r *prefetcher) planLocked(off, end int64) []*part {
+	inWindow := len(r.parts) > 0 && off >= r.parts[0].off && off <= r.next+r.windowLocked()
+	if !inWindow && off == r.lastEnd {
+		// The read continues the previous one (or is the first, at 0).
+		r.dropLocked(0)
+		r.runStart, r.high, r.next = off, off, off
+		inWindow = true
+	}
+	r.lastEnd = end
+	if !inWindow {
+		// A re-read just behind the window is served exactly and leaves
+		// it alone; a second read elsewhere in a row drops it.
+		behind := len(r.parts) > 0 && off < r.parts[0].off && off >= r.parts[0].off-4*r.cfg.backWindow
+		if !behind {
+			if r.misses++; r.misses >= 2 {
+				r.dropLocked(0)
+			}
+		}
+		return nil
+	}
+	r.misses = 0
+	r.high = max(r.high, end)
+	keep := min(off, r.high-r.cfg.backWindow)
+	for len(r.parts) > 0 && r.parts[0].end <= keep {
+		r.releaseLocked(r.parts[0])
+		r.parts[0] = nil
+		r.parts = r.parts[1:]
+	}
+	if len(r.parts) == 0 {
+		r.next = off
+	}
+	r.fillLocked(end)
+	if r.next < end {
+		return nil // no budget for the parts this read needs
+	}
+	var out []*part
+	for _, pt := range r.parts {
+		if pt.end > off && pt.off < end {
+			pt.refs++
+			pt.readers++
+			out = append(out, pt)
+		}
+	}
+	return out
+}
+
+// windowLocked is how far ahead of the reader parts are requested: twice
+// the bytes read in the run, within the handle's share of the budget.
+func (r *prefetcher) windowLocked() int64 {
+	limit := min(r.cfg.maxWindow, r.budget.share())
+	return max(min(2*(r.high-r.runStart), limit), min(initialWindow, limit), 0)
+}
+
+// partSize for a window: an eighth of it as a power of two, so about eight
+// parts are in flight, between minPartSize and the configured maximum.
+func (r *prefetcher) partSize(window int64) int64 {
+	n := int64(minPartSize)
+	if w := window / 8; w > n {
+		n = 1 << (bits.Len64(uint64(w)) - 1)
+	}
+	return min(n, max(r.cfg.maxPart, minPartSize))
+}
+
+// fillLocked starts parts until the window reaches window bytes past the
+// reader, the handle holds its share, or the budget runs out. Parts that
+// the read ending at end needs are started even beyond the handle's share.
+func (r *prefetcher) fillLocked(end int64) {
+	window := r.windowLocked()
+	target := min(r.size, max(end, r.high+window))
+	size := r.partSize(window)
+	for r.next < target {
+		n := min(size, r.size-r.next)
+		if r.next >= end && r.held+int64(classSize(int(n))) > window+r.cfg.backWindow {
+			return
+		}
+		buf, ok := r.budget.acquire(int(n))
+		if !ok {
+			return
+		}
+		if !r.joined {
+			r.joined = true
+			r.budget.join()
+		}
+		r.held += int64(cap(buf))
+		r.parts = append(r.parts, r.startLocked(r.next, buf))
+		r.next += n
+	}
+}
+
+// startLocked starts the fetch of one part into buf.
+func (r *prefetcher) startLocked(off int64, buf []byte) *part {
+	ctx, cancel := context.WithCancel(r.ctx)
+	pt := &part{off: off, end: off + int64(len(buf)), buf: buf, done: make(chan struct{}), cancel: cancel, refs: 2}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		pt.err = r.get(ctx, pt.buf, pt.off)
+		cancel()
+		close(pt.done)
+		r.mu.Lock()
+		r.unrefLocked(pt)
+		r.mu.Unlock()
+	}()
+	return pt
+}
+
+// copyFrom waits for parts in order and copies [off, off+len(p)) out of
+// them. A failed part fails this read and is dropped with the window after
+// it, so the next read retries it.
+func (r *prefetcher) copyFrom(ctx context.Context, parts []*part, p []byte, off int64) (int, error) {
+	n := 0
+	var err error
+	for _, pt := range parts {
+		select {
+		case <-pt.done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if err != nil {
+			break
+		}
+		if pt.err != nil {
+			err = pt.err
+			r.mu.Lock()
+			if i := r.indexLocked(pt); i >= 0 {
+				r.dropLocked(i)
+			}
+			r.mu.Unlock()
+			break
+		}
+		n += copy(p[n:], pt.buf[off+int64(n)-pt.off:])
+	}
+	r.mu.Lock()
+	for _, pt := range parts {
+		pt.readers--
+		r.unrefLocked(pt)
+	}
+	r.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	if n != len(p) {
+		return 0, fmt.Errorf("fs: read %q at %d: parts cover %d of %d bytes", r.key, off, n, len(p))
+	}
+	return n, nil
+}
+
+func (r *prefetcher) indexLocked(pt *part) int {
+	for i, q := range r.parts {
+		if q == pt {
+			return i
+		}
+	}
+	return -1
+}
+
+// dropLocked removes parts[i:] from the window, cancelling the fetches no
+// read waits for.
+func (r *prefetcher) dropLocked(i int) {
+	if i >= len(r.parts) {
+		return
+	}
+	r.next = r.parts[i].off
+	for j := i; j < len(r.parts); j++ {
+		r.releaseLocked(r.parts[j])
+		r.parts[j] = nil
+	}
+	r.parts = r.parts[:i]
+}
+
+// releaseLocked takes a part out of the window.
+func (r *prefetcher) releaseLocked(pt *part) {
+	if pt.readers == 0 {
+		pt.cancel()
+	}
+	r.unrefLocked(pt)
+}
+
+func (r *prefetcher) unrefLocked(pt *part) {
+	if pt.refs--; pt.refs == 0 {
+		r.held -= int64(cap(pt.buf))
+		r.budget.release(pt.buf)
+		pt.buf = nil
+	}
+}
+
+// get fills p with the bytes at off by one ranged GET.
+func (r *prefetcher) get(ctx context.Context, p []byte, off int64) error {
+	body, err := r.store.GetRange(ctx, r.key, r.etag, off, int64(len(p)))
+	if err != nil {
+		return fmt.Errorf("fs: get %q at %d: %w", r.key, off, err)
+	}
+	defer body.Close()
+	if _, err := io.ReadFull(body, p); err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		} else if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF // the range ended early: a truncated body
+		}
+		return fmt.Errorf("fs: read %q at %d: %w", r.key, off, err)
+	}
+	return nil
+}
+
+// Close implements objectReader: it cancels the fetches and waits for
+// them; buffers go back to the budget once no read uses them.
+func (r *prefetcher) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	r.dropLocked(0)
+	joined := r.joined
+	r.mu.Unlock()
+	r.cancel()
+	r.wg.Wait()
+	if joined {
+		r.budget.leave()
+	}
+	return nil
+}
