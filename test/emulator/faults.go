@@ -120,13 +120,28 @@ type bodyWriter struct {
 	s      *Server
 	ctx    context.Context
 	lim    *connLimiter
+	op     string
+	denied bool // refused by authentication or authorization
 	status int
+	// recorded is set once the request is counted: when its status is
+	// decided, before any byte reaches the client, so that a client that has
+	// read a whole response always finds it in Counters.
+	recorded bool
+}
+
+func (w *bodyWriter) record() {
+	if w.recorded {
+		return
+	}
+	w.recorded = true
+	w.s.counts.request(w.op, w.status, w.denied)
 }
 
 func (w *bodyWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
+	w.record()
 	w.ResponseWriter.WriteHeader(code)
 }
 
@@ -134,6 +149,7 @@ func (w *bodyWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	w.record()
 	written := 0
 	for len(p) > 0 {
 		f, _ := w.s.faults.get()
@@ -150,9 +166,12 @@ func (w *bodyWriter) Write(p []byte) (int, error) {
 				return written, context.Canceled
 			}
 		}
+		// Counted before the write, so a client that has read the bytes
+		// finds them in Counters; corrected if the write fell short.
+		w.s.counts.sent(int64(len(chunk)))
 		n, err := w.ResponseWriter.Write(chunk)
 		written += n
-		w.s.counts.sent(int64(n))
+		w.s.counts.sent(int64(n - len(chunk)))
 		if err != nil {
 			return written, err
 		}

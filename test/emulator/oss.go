@@ -94,11 +94,10 @@ func (s *Server) serveOSS(rw http.ResponseWriter, r *http.Request) {
 	}
 	req.op = operation(r, req)
 	lim, _ := r.Context().Value(connKey{}).(*connLimiter)
-	w := &bodyWriter{ResponseWriter: rw, s: s, ctx: r.Context(), lim: lim}
+	w := &bodyWriter{ResponseWriter: rw, s: s, ctx: r.Context(), lim: lim, op: req.op}
 	start := time.Now()
-	denied := false
 	defer func() {
-		s.counts.request(req.op, w.status, denied)
+		w.record() // for requests that ended without a response
 		s.log.Debug("oss", "op", req.op, "bucket", req.bucket, "key", req.key, "status", w.status,
 			"elapsed", time.Since(start))
 	}()
@@ -135,17 +134,17 @@ func (s *Server) serveOSS(rw http.ResponseWriter, r *http.Request) {
 	}
 	id, aerr := s.authenticate(r, req)
 	if aerr != nil {
-		denied = true
+		w.denied = true
 		s.writeError(w, r, aerr)
 		return
 	}
 	if req.op == "Write" {
-		denied = true
+		w.denied = true
 		s.writeError(w, r, errAccessDenied("The emulator is read-only: write operations are denied."))
 		return
 	}
 	if aerr := s.authorize(r, req, id); aerr != nil {
-		denied = true
+		w.denied = true
 		s.writeError(w, r, aerr)
 		return
 	}
