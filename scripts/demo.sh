@@ -33,7 +33,8 @@ cleanup() {
   wait "$emu_pid" 2>/dev/null || true
   echo "demo: unmounted $mnt and stopped the emulator"
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap 'exit 0' INT TERM
 
 for _ in $(seq 100); do
   [ -s "$state/ready.json" ] && break
