@@ -76,7 +76,10 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, u
 	return newFileHandle(n.t, e.info), fuseFlags, 0
 }
 
-// Getxattr: object metadata is not exposed as xattrs (yet).
+// Getxattr answers ENOSYS: the kernel then marks the whole mount as
+// without xattrs and stops asking, so `ls -l` (an lgetxattr and a getxattr
+// per entry) costs no round trips. ENODATA would be asked again each time.
+// Object metadata is not exposed as xattrs.
 func (n *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
-	return 0, syscall.ENODATA
+	return 0, syscall.ENOSYS
 }

@@ -158,7 +158,7 @@ func New(cfg Config, store Store) (*FS, error) {
 		prefetch: prefetchConfig{
 			maxPart:    cfg.PartSize,
 			maxWindow:  cfg.ReadAheadMaxBytes,
-			backWindow: 1 << 20,
+			backWindow: 4 << 20, // the kernel's concurrent reads land up to ~4 MiB behind the newest
 		},
 	}
 	return &FS{t: t, root: newDirNode(t, cfg.Prefix)}, nil
@@ -178,7 +178,9 @@ func (f *FS) Stats() Stats {
 
 // MountOptions returns go-fuse options for a read-only mount whose kernel
 // entry, attribute and negative timeouts match the metadata cache, with
-// large reads. fsName is shown as the mount source (e.g. "bucket:/prefix").
+// large asynchronous reads (go-fuse asks for CAP_ASYNC_READ unless
+// SyncRead is set) and a kernel read-ahead of max_read, which Mount
+// applies. fsName is shown as the mount source (e.g. "bucket:/prefix").
 func (f *FS) MountOptions(fsName string, allowOther, debug bool) *fusefs.Options {
 	pos, neg := f.t.cache.posTTL, f.t.cache.negTTL
 	return &fusefs.Options{
@@ -211,6 +213,12 @@ func Mount(mountpoint string, f *FS, opts *fusefs.Options) (*fuse.Server, error)
 	srv, err := fusefs.Mount(mountpoint, f.Root(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("fs: mount %s: %w", mountpoint, err)
+	}
+	if n := opts.MaxReadAhead; n > 0 {
+		if err := setKernelReadAhead(mountpoint, n); err != nil {
+			// Not root: reads still work, in the kernel's smaller pieces.
+			f.t.log.Debug("kernel read-ahead left at its default", "mountpoint", mountpoint, "want_bytes", n, "error", err.Error())
+		}
 	}
 	return srv, nil
 }

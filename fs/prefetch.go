@@ -26,10 +26,15 @@ type objectReader interface {
 var errReaderClosed = errors.New("fs: reader closed")
 
 // initialWindow is the read-ahead of a sequential run that just started;
-// the window doubles with the bytes read in the run, up to the handle's
+// the window is four times the bytes read in the run, up to the handle's
 // limit, so a short read costs little and a long one soon has many parts
 // in flight.
 const initialWindow = 1 << 20
+
+// forwardSlack is how far past the window a read may start and still
+// continue the run: the kernel sends its own read-ahead (1 MiB, see
+// Mount) as several concurrent reads that arrive in any order.
+const forwardSlack = 4 << 20
 
 // prefetchConfig sizes the read-ahead of one handle.
 type prefetchConfig struct {
@@ -111,7 +116,7 @@ func (r *prefetcher) ReadAt(ctx context.Context, p []byte, off int64) (int, erro
 // cover it (each with a reader reference), after moving the window, or
 // nil for an exact GET.
 func (r *prefetcher) planLocked(off, end int64) []*part {
-	inWindow := len(r.parts) > 0 && off >= r.parts[0].off && off <= r.next+r.windowLocked()
+	inWindow := len(r.parts) > 0 && off >= r.parts[0].off && off <= r.next+r.windowLocked()+forwardSlack
 	if !inWindow && off == r.lastEnd {
 		// The read continues the previous one (or is the first, at 0).
 		r.dropLocked(0)
@@ -156,11 +161,11 @@ func (r *prefetcher) planLocked(off, end int64) []*part {
 	return out
 }
 
-// windowLocked is how far ahead of the reader parts are requested: twice
-// the bytes read in the run, within the handle's share of the budget.
+// windowLocked is how far ahead of the reader parts are requested: four
+// times the bytes read in the run, within the handle's share of the budget.
 func (r *prefetcher) windowLocked() int64 {
 	limit := min(r.cfg.maxWindow, r.budget.share())
-	return max(min(2*(r.high-r.runStart), limit), min(initialWindow, limit), 0)
+	return max(min(4*(r.high-r.runStart), limit), min(initialWindow, limit), 0)
 }
 
 // partSize for a window: an eighth of it as a power of two, so about eight
