@@ -79,10 +79,22 @@ func runMount(c *cli.Context) error {
 	case <-ctx.Done():
 		logger.Info("signal received, unmounting", "mountpoint", s.mountpoint)
 		unmount(server, s.mountpoint, logger)
-		<-served
+		// After a lazy detach the kernel ends the session only when the
+		// last open file closes; a holder must not keep the process alive
+		// forever. Exiting closes /dev/fuse, and reads on those files fail.
+		select {
+		case <-served:
+		case <-time.After(detachGrace):
+			logger.Warn("files still open on the detached mount; exiting, their reads now fail",
+				"mountpoint", s.mountpoint, "waited", detachGrace.String())
+		}
 	}
 	return nil
 }
+
+// detachGrace is how long a signalled mount waits for open files to close
+// after a lazy unmount before it exits anyway.
+const detachGrace = 2 * time.Second
 
 // connect obtains temporary credentials and proves, with one LIST inside the
 // prefix, that they can read the target. It needs no permission beyond the
