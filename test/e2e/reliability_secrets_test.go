@@ -207,23 +207,25 @@ func TestNoSecretLeaksAndScopeIsMinimal(t *testing.T) {
 		t.Fatalf("only %d secrets recorded: the STS recorder saw too few tokens", len(issued))
 	}
 	needles := append([]string{emulator.DemoAccessKeySecret}, issued...)
-	total := 0
+	total, found := 0, 0
 	for _, h := range haystack {
 		name, text, _ := strings.Cut(h, "\x00")
 		total += len(text)
 		for _, n := range needles {
 			if strings.Contains(text, n) {
 				t.Errorf("%s contains a secret (%.8s…)", name, n)
+				found++
 			}
 		}
 		for _, shape := range []string{"CAIS", "Signature=", "OSS4-HMAC-SHA256 Credential", "x-oss-security-token:", "ALIBABA_CLOUD_ACCESS_KEY_SECRET="} {
 			if strings.Contains(text, shape) {
 				t.Errorf("%s contains %q", name, shape)
+				found++
 			}
 		}
 	}
-	t.Logf("searched %d outputs (%d KiB) for %d secrets (demo secret + %d temporary secrets and tokens): none found",
-		len(haystack), total>>10, len(needles), len(issued))
+	t.Logf("searched %d outputs (%d KiB) for %d secrets (demo secret + %d temporary secrets and tokens) and 5 secret shapes: %d found",
+		len(haystack), total>>10, len(needles), len(issued), found)
 
 	// The session policy every AssumeRole carried allows reading sec/team/ only.
 	calls := e.emu.Counters().AssumeRoleCalls
