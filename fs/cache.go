@@ -71,6 +71,9 @@ func (c *metaCache) put(path string, k kind, info oss.ObjectInfo, gen uint64) en
 	if k == kindMissing {
 		ttl = c.negTTL
 	}
+	// Keep only what nodes use: a HEAD's metadata map and the listing's
+	// class and type strings would be held for every cached name.
+	info = oss.ObjectInfo{Key: info.Key, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified}
 	e := entry{kind: k, info: info, expires: now.Add(ttl), gen: gen}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -97,3 +97,21 @@ func TestMetaCacheBounded(t *testing.T) {
 		t.Errorf("len %d, want 2", c.lru.Len())
 	}
 }
+
+// The cache keeps only what nodes use, not a HEAD's metadata map.
+func TestMetaCacheKeepsOnlyUsedFields(t *testing.T) {
+	clock := newFakeClock()
+	c, err := newMetaCache(10, time.Minute, 5*time.Second, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := oss.ObjectInfo{Key: "f", Size: 3, ETag: `"e"`, LastModified: fakeEpoch, StorageClass: "Standard",
+		ObjectType: "Normal", ContentType: "text/plain", CRC64: "1", Meta: map[string]string{"a": "b"}}
+	c.put("f", kindFile, in, c.begin())
+	e, ok := c.get("f")
+	want := oss.ObjectInfo{Key: "f", Size: 3, ETag: `"e"`, LastModified: fakeEpoch}
+	if !ok || e.info.Meta != nil || e.info.Key != want.Key || e.info.Size != want.Size || e.info.ETag != want.ETag ||
+		!e.info.LastModified.Equal(want.LastModified) || e.info.StorageClass != "" || e.info.ContentType != "" {
+		t.Errorf("cached %+v, want only %+v", e.info, want)
+	}
+}

@@ -19,16 +19,32 @@
 // current one, and puts every entry into the cache, so `ls -l` costs no
 // HEAD; READDIRPLUS answers from the listing itself. The kernel's readdir
 // cache is reused while a complete listing is younger than MetadataTTL.
-// Open pins the ETag the cache holds; reads use ranged GETs with If-Match
-// on it through an objectReader (reader.go), so an object replaced while
-// open fails that handle with ESTALE, never mixing versions.
+// Open pins the ETag the cache holds; every GET of the handle carries
+// If-Match on it, so an object replaced while open fails that handle with
+// ESTALE, never mixing versions.
+//
+// # Reads
+//
+// Each handle has a prefetcher (prefetch.go). A read that continues the
+// previous one starts a sequential run; the run's window (four times the
+// bytes read so far, from 1 MiB up to ReadAheadMaxBytes or the handle's
+// equal share of ReadAheadBudget) is fetched as parallel ranged GETs of
+// 256 KiB growing to PartSize, which complete in any order while reads
+// copy from them in order. 4 MiB behind the reader are kept for the
+// kernel's late concurrent reads. Other reads are exact ranged GETs into
+// the caller's buffer; two in a row drop the window. Part buffers come
+// from one readBudget (budget.go) made in New: mmap'd outside the Go heap
+// so the budget bounds their RSS, reused by size class. A handle that
+// finds no budget reads exactly; nothing waits for budget. Mount raises
+// the kernel's read-ahead to max_read (1 MiB) so the kernel sends 1 MiB
+// reads, and getxattr answers ENOSYS so the kernel stops asking.
 //
 // # Non-goals
 //
 // Writing of any kind (every write operation answers EROFS), symlinks,
 // xattrs of object metadata, hard-link counts, directory timestamps (all
-// directories show the mount time), and the high-throughput parallel
-// prefetcher (a separate objectReader).
+// directories show the mount time), and caching file data beyond the
+// read-ahead window (the kernel's page cache does that).
 //
 // # Concurrency
 //
@@ -38,14 +54,18 @@
 // Work shared by several callers (a merged lookup) runs detached from the
 // first caller's context with its own timeout; each caller waits on its
 // own context and gets EINTR when interrupted. Goroutines belong to a
-// dirStream (Close cancels and waits) or to one lookup. No lock is held
-// across I/O or a channel wait.
+// dirStream or a prefetcher (Close cancels and waits; a handle's Release
+// closes its prefetcher) or to one lookup. A read's ctx bounds only its
+// wait: the parts it waits for keep running for the next read. No lock is
+// held across I/O or a channel wait.
 //
 // # Lock order
 //
 // Locks are per node (dirNode.mu, fileNode.mu), per reader
-// (streamReader.mu) and in the cache (metaCache.mu); none is taken while
-// another is held, so there is no order to keep.
+// (prefetcher.mu), in the budget (readBudget.mu) and in the cache
+// (metaCache.mu). The only nesting is prefetcher.mu then readBudget.mu
+// (a reader takes and returns buffers under its own lock); no other lock
+// is taken while one is held.
 //
 // # Error contract
 //
