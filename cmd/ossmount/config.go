@@ -97,6 +97,15 @@ func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, er
 			return s, fmt.Errorf("--%s must not be negative", name)
 		}
 	}
+	readAhead := map[string]int64{}
+	for _, name := range []string{"read-ahead-memory", "read-ahead", "part-size"} {
+		if readAhead[name], err = parseSize(name, c.String(name)); err != nil {
+			return s, err
+		}
+	}
+	if readAhead["read-ahead-memory"] == 0 {
+		readAhead["read-ahead-memory"] = 1 // below the engine's minimum: read-ahead off
+	}
 	s.fs = ossfs.Config{
 		Prefix:            tgt.Prefix,
 		UID:               uid,
@@ -106,6 +115,9 @@ func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, er
 		MetadataTTL:       c.Duration("metadata-ttl"),
 		NegativeTTL:       c.Duration("negative-ttl"),
 		MetadataCacheSize: c.Int("metadata-cache-size"),
+		ReadAheadBudget:   readAhead["read-ahead-memory"],
+		ReadAheadMaxBytes: readAhead["read-ahead"],
+		PartSize:          readAhead["part-size"],
 		Logger:            logger,
 	}
 	return s, nil
@@ -135,6 +147,32 @@ func sessionPolicy(file string, tgt target, logger *slog.Logger) (string, error)
 		return "", fmt.Errorf("--policy-file %s: %d characters once compacted; STS accepts at most 2048", file, len(out))
 	}
 	return out, nil
+}
+
+// parseSize reads a byte count such as 1048576, 64MiB, 64M, 1GiB or 512k.
+// Suffixes are binary (K = KiB), as in dd and most mount tools.
+func parseSize(flag, s string) (int64, error) {
+	text := strings.TrimSpace(s)
+	number := strings.TrimRightFunc(text, func(r rune) bool { return r < '0' || r > '9' })
+	shift, ok := map[string]uint{"": 0, "b": 0, "k": 10, "kb": 10, "kib": 10, "m": 20, "mb": 20, "mib": 20, "g": 30, "gb": 30, "gib": 30}[strings.ToLower(text[len(number):])]
+	n, err := strconv.ParseInt(number, 10, 64)
+	if !ok || err != nil || n < 0 || n > (1<<40)>>shift {
+		return 0, fmt.Errorf("--%s %q is not a size such as 64MiB, 512KiB or 1048576", flag, s)
+	}
+	return n << shift, nil
+}
+
+// formatSize writes n in the largest binary unit that divides it.
+func formatSize(n int64) string {
+	for _, u := range []struct {
+		shift uint
+		name  string
+	}{{30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+		if n != 0 && n%(1<<u.shift) == 0 {
+			return strconv.FormatInt(n>>u.shift, 10) + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 func parseMode(flag, s string) (uint32, error) {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	ossfs "github.com/ossmount/ossmount/fs"
 )
 
 // The one flag table. Every mount option is also an -o key: dashes become
@@ -47,6 +49,9 @@ func mountFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "metadata-ttl", Value: defaultMetadataTTL, Usage: "how long names, sizes and listings are trusted before asking OSS again"},
 		&cli.IntFlag{Name: "metadata-cache-size", Value: defaultMetadataEntries, Usage: "metadata cache entries"},
 		&cli.DurationFlag{Name: "negative-ttl", Value: defaultNegativeTTL, Usage: "how long a name that does not exist is remembered"},
+		&cli.StringFlag{Name: "read-ahead-memory", Value: formatSize(ossfs.DefaultReadAheadBudget), Usage: "memory for read-ahead buffers of all open files together (e.g. 256MiB; 0 turns read-ahead off)"},
+		&cli.StringFlag{Name: "read-ahead", Value: formatSize(ossfs.DefaultReadAheadMaxBytes), Usage: "most one sequentially read file fetches ahead"},
+		&cli.StringFlag{Name: "part-size", Value: formatSize(ossfs.DefaultPartSize), Usage: "largest ranged GET of the read-ahead"},
 		&cli.DurationFlag{Name: "request-timeout", Value: defaultRequestTimeout, Usage: "time to wait for a response header before retrying; a read fails with EIO once retries run out"},
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-file", Usage: "write logs here (default: stderr, which a background mount keeps)"},
