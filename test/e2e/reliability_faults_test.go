@@ -3,9 +3,11 @@ package e2e
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -228,12 +230,20 @@ func TestHangGivesEIOInBoundedTime(t *testing.T) {
 
 // SIGINT to cat in the middle of a large shaped object stops its HTTP
 // requests: the emulator stops sending bytes soon after cat dies.
+//
+// Known failure (fs, routed to the read-path owner): the kernel's async
+// read-ahead READs outlive cat, RELEASE arrives only once they are answered,
+// and until then the handle's prefetch keeps fetching parts nobody will read
+// (at 64 KiB/s per connection: ~8 s and ~5 MiB after SIGINT).
 func TestInterruptCancelsRequests(t *testing.T) {
 	e := startEmulator(t, emulator.Config{})
 	e.emu.CreateBucket("intr", false)
 	e.emu.AddGenerated("intr", emulator.Generated{Keys: []string{"big.bin"}, Size: 1 << 30, Seed: 3})
 	mnt, logFile := e.mount("intr")
-	e.emu.SetFaults(emulator.Faults{BandwidthPerConn: 4 << 20})
+	// Slow enough that every ranged GET is still streaming when cat dies:
+	// a 2 MiB part takes 32 s at 64 KiB/s, so a request that is not
+	// cancelled keeps the emulator sending far past the 5 s allowed.
+	e.emu.SetFaults(emulator.Faults{BandwidthPerConn: 64 << 10})
 
 	cmd := exec.Command("cat", filepath.Join(mnt, "big.bin"))
 	devNull, _ := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
@@ -243,7 +253,7 @@ func TestInterruptCancelsRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	if !waitFor(30*time.Second, func() bool { return e.emu.Counters().BytesSent > 8<<20 }) {
+	if !waitFor(30*time.Second, func() bool { return e.emu.Counters().BytesSent > 512<<10 }) {
 		t.Fatalf("cat did not get going\nlog tail:\n%s", tail(readFile(t, logFile), 3000))
 	}
 	cmd.Process.Signal(syscall.SIGINT)
@@ -257,23 +267,29 @@ func TestInterruptCancelsRequests(t *testing.T) {
 	}
 	catExit := time.Since(sigAt)
 
-	// Quiet: no byte sent during a whole 500 ms window.
-	var quietAt time.Duration
+	// Cancelled means: the emulator sends no byte during a whole 500 ms
+	// window, and the daemon holds no connection with unread bytes (a
+	// request abandoned but not cancelled stalls there, and looks quiet).
+	pid := mountPID(logFile)
+	u, _ := url.Parse(e.emu.OSSURL())
+	port, _ := strconv.Atoi(u.Port())
 	prev := e.emu.Counters().BytesSent
-	stopped := waitFor(10*time.Second, func() bool {
+	var last procSample
+	stopped := waitFor(5*time.Second, func() bool {
 		time.Sleep(500 * time.Millisecond) // the observation window
 		n := e.emu.Counters().BytesSent
 		quiet := n == prev
 		prev = n
-		return quiet
+		last, _ = sampleProc(pid, port)
+		return quiet && last.tcpUnread == 0
 	})
-	quietAt = time.Since(sigAt)
+	quietAt := time.Since(sigAt)
 	c := e.emu.Counters()
-	t.Logf("cat exited %v after SIGINT; emulator quiet by %v (%d MiB sent, %d GETs)",
-		catExit.Round(time.Millisecond), quietAt.Round(time.Millisecond), c.BytesSent>>20, c.Requests["GetObject"])
+	t.Logf("cat exited %v after SIGINT; emulator quiet and no pending response by %v (%d MiB sent, %d GETs; %d connections left, %d with unread bytes)",
+		catExit.Round(time.Millisecond), quietAt.Round(time.Millisecond), c.BytesSent>>20, c.Requests["GetObject"], last.tcp, last.tcpUnread)
 	if !stopped {
-		t.Fatalf("the emulator still sends bytes 10s after SIGINT: requests were not cancelled (%d MiB sent)\nlog tail:\n%s",
-			c.BytesSent>>20, tail(readFile(t, logFile), 3000))
+		t.Fatalf("5s after SIGINT the emulator still sends or the daemon holds %d unread responses: requests were not cancelled (%d MiB sent)\nlog tail:\n%s",
+			last.tcpUnread, c.BytesSent>>20, tail(readFile(t, logFile), 3000))
 	}
 	if c.BytesSent > 512<<20 {
 		t.Errorf("%d MiB sent for an interrupted cat: prefetch ran far ahead", c.BytesSent>>20)

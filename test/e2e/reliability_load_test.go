@@ -20,6 +20,7 @@ import (
 type procSample struct {
 	at                time.Duration
 	threads, fds, tcp int
+	tcpUnread         int // of tcp, connections with bytes the daemon has not read
 	rssKiB            int
 	connectionsOpened int64
 	ossRequests       int
@@ -64,6 +65,9 @@ func sampleProc(pid, port int) (s procSample, err error) {
 			if _, p, ok := strings.Cut(f[2], ":"); ok {
 				if v, err := strconv.ParseInt(p, 16, 32); err == nil && int(v) == port {
 					s.tcp++
+					if _, rx, _ := strings.Cut(f[4], ":"); strings.Trim(rx, "0") != "" {
+						s.tcpUnread++
+					}
 				}
 			}
 		}
