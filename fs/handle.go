@@ -47,7 +47,7 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 		return fuse.ReadResultData(nil), 0
 	}
 	p := dest[:min(int64(len(dest)), h.size-off)]
-	n, err := h.r.ReadAt(ctx, p, off)
+	res, err := h.read(ctx, p, off)
 	if err != nil {
 		if errors.Is(err, oss.ErrPreconditionFailed) {
 			if !h.stale.Swap(true) {
@@ -59,7 +59,20 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 		}
 		return nil, h.t.fail("read", h.key, err)
 	}
-	return fuse.ReadResultData(p[:n]), 0
+	return res, 0
+}
+
+// read lends the reader's buffers to the reply where it can (saving a
+// copy of every byte), else copies into p.
+func (h *fileHandle) read(ctx context.Context, p []byte, off int64) (fuse.ReadResult, error) {
+	if v, ok := h.r.(viewReader); ok {
+		return v.ReadView(ctx, p, off)
+	}
+	n, err := h.r.ReadAt(ctx, p, off)
+	if err != nil {
+		return nil, err
+	}
+	return fuse.ReadResultData(p[:n]), nil
 }
 
 // Release closes the reader: its GETs in flight are cancelled.

@@ -7,6 +7,9 @@ import (
 	"io"
 	"math/bits"
 	"sync"
+	"sync/atomic"
+
+	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
 // objectReader reads one pinned version of an object; prefetcher is the
@@ -87,7 +90,19 @@ type part struct {
 	readers  int // reads waiting on or copying from it
 }
 
-var _ objectReader = (*prefetcher)(nil)
+// viewReader is an objectReader that can lend its buffers to a FUSE reply
+// instead of copying them into p: ReadView returns the bytes of
+// [off, off+len(p)) as a fuse.ReadResult whose Done gives the buffers
+// back (go-fuse calls it once the reply is written). Bytes it has to GET
+// exactly it reads into p.
+type viewReader interface {
+	ReadView(ctx context.Context, p []byte, off int64) (fuse.ReadResult, error)
+}
+
+var (
+	_ objectReader = (*prefetcher)(nil)
+	_ viewReader   = (*prefetcher)(nil)
+)
 
 func newPrefetcher(store Store, key, etag string, size int64, budget *readBudget, cfg prefetchConfig) *prefetcher {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -96,20 +111,63 @@ func newPrefetcher(store Store, key, etag string, size int64, budget *readBudget
 
 // ReadAt implements objectReader.
 func (r *prefetcher) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
+	parts, err := r.plan(ctx, p, off)
+	if err != nil {
+		return 0, err
+	}
+	if parts == nil {
+		return len(p), nil
+	}
+	defer r.unpin(parts)
+	n := 0
+	for _, pt := range parts {
+		n += copy(p[n:], pt.buf[off+int64(n)-pt.off:])
+	}
+	return n, nil
+}
+
+// ReadView implements viewReader: like ReadAt, but bytes in read-ahead
+// parts are lent to the reply (no copy); its Done gives them back. Exact
+// GETs still go into p.
+func (r *prefetcher) ReadView(ctx context.Context, p []byte, off int64) (fuse.ReadResult, error) {
+	parts, err := r.plan(ctx, p, off)
+	if err != nil {
+		return nil, err
+	}
+	if parts == nil {
+		return fuse.ReadResultData(p), nil
+	}
+	v := &partView{r: r, parts: parts, size: len(p), data: make([][]byte, 0, len(parts))}
+	end := off + int64(len(p))
+	for _, pt := range parts {
+		v.data = append(v.data, pt.buf[max(off, pt.off)-pt.off:min(end, pt.end)-pt.off])
+	}
+	return v, nil
+}
+
+// plan reads [off, off+len(p)): by an exact GET into p (it returns no
+// parts), or by returning the window's parts that cover it, all complete
+// and pinned; the caller unpins them once it has their bytes.
+func (r *prefetcher) plan(ctx context.Context, p []byte, off int64) ([]*part, error) {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		return 0, errReaderClosed
+		return nil, errReaderClosed
 	}
 	parts := r.planLocked(off, off+int64(len(p)))
 	r.mu.Unlock()
 	if parts == nil {
-		if err := r.get(ctx, p, off); err != nil {
-			return 0, err
-		}
-		return len(p), nil
+		return nil, r.get(ctx, p, off)
 	}
-	return r.copyFrom(ctx, parts, p, off)
+	if err := r.wait(ctx, parts); err != nil {
+		r.unpin(parts)
+		return nil, err
+	}
+	if n := parts[len(parts)-1].end - off; n < int64(len(p)) || parts[0].off > off {
+		r.unpin(parts)
+		return nil, fmt.Errorf("fs: read %q at %d: parts cover %d of %d bytes", r.key, off, n, len(p))
+	}
+	return parts, nil
 }
 
 // planLocked decides how [off, end) is read: it returns the parts that
@@ -221,45 +279,77 @@ func (r *prefetcher) startLocked(off int64, buf []byte) *part {
 	return pt
 }
 
-// copyFrom waits for parts in order and copies [off, off+len(p)) out of
-// them. A failed part fails this read and is dropped with the window after
-// it, so the next read retries it.
-func (r *prefetcher) copyFrom(ctx context.Context, parts []*part, p []byte, off int64) (int, error) {
-	n := 0
-	var err error
+// wait waits for parts in order. A failed part fails this read and is
+// dropped with the window after it, so the next read retries it.
+func (r *prefetcher) wait(ctx context.Context, parts []*part) error {
 	for _, pt := range parts {
 		select {
 		case <-pt.done:
 		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		if err != nil {
-			break
+			return ctx.Err()
 		}
 		if pt.err != nil {
-			err = pt.err
 			r.mu.Lock()
 			if i := r.indexLocked(pt); i >= 0 {
 				r.dropLocked(i)
 			}
 			r.mu.Unlock()
-			break
+			return pt.err
 		}
-		n += copy(p[n:], pt.buf[off+int64(n)-pt.off:])
 	}
+	return nil
+}
+
+// unpin drops the reader references plan took.
+func (r *prefetcher) unpin(parts []*part) {
 	r.mu.Lock()
 	for _, pt := range parts {
 		pt.readers--
 		r.unrefLocked(pt)
 	}
 	r.mu.Unlock()
-	if err != nil {
-		return 0, err
+}
+
+// partView lends the bytes of complete parts to one FUSE reply; go-fuse
+// writes them to the kernel with one writev and then calls Done, which
+// gives the parts back.
+type partView struct {
+	r     *prefetcher
+	parts []*part
+	data  [][]byte
+	size  int
+	done  atomic.Bool
+}
+
+var _ fuse.ReadResult = (*partView)(nil)
+
+func (v *partView) Size() int { return v.size }
+
+// Slices lets go-fuse write the parts' bytes without a copy.
+func (v *partView) Slices() ([][]byte, fuse.Status) { return v.data, fuse.OK }
+
+// Bytes is the fallback where go-fuse wants one slice.
+func (v *partView) Bytes(buf []byte) ([]byte, fuse.Status) {
+	if len(v.data) == 1 {
+		return v.data[0], fuse.OK
 	}
-	if n != len(p) {
-		return 0, fmt.Errorf("fs: read %q at %d: parts cover %d of %d bytes", r.key, off, n, len(p))
+	if cap(buf) < v.size {
+		buf = make([]byte, v.size)
 	}
-	return n, nil
+	buf = buf[:v.size]
+	n := 0
+	for _, d := range v.data {
+		n += copy(buf[n:], d)
+	}
+	return buf, fuse.OK
+}
+
+// Done gives the parts back; calls after the first do nothing.
+func (v *partView) Done() {
+	if !v.done.Swap(true) {
+		v.r.unpin(v.parts)
+		v.data = nil
+	}
 }
 
 func (r *prefetcher) indexLocked(pt *part) int {
