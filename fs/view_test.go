@@ -12,7 +12,9 @@ import (
 // has them, else Bytes.
 func viewBytes(t *testing.T, res fuse.ReadResult) []byte {
 	t.Helper()
-	if s, ok := res.(interface{ Slices() ([][]byte, fuse.Status) }); ok {
+	if s, ok := res.(interface {
+		Slices() ([][]byte, fuse.Status)
+	}); ok {
 		parts, st := s.Slices()
 		if !st.Ok() {
 			t.Fatalf("Slices: %v", st)
