@@ -17,6 +17,13 @@ import (
 // listPageSize is MaxKeys for readdir pages, the most OSS returns.
 const listPageSize = 1000
 
+// pagesAhead is how many fetched pages may wait for the kernel. Pages
+// chain (each needs the previous one's continuation token), so the
+// fetcher asks for the next page the moment it has the token, not when
+// the kernel comes back for entries: the time spent handing a page to
+// the kernel overlaps the next round trip instead of adding to it.
+const pagesAhead = 2
+
 // dirent is one entry of a listing, with what the cache now says about it.
 type dirent struct {
 	name string
@@ -30,14 +37,15 @@ type pageResult struct {
 	err  error
 }
 
-// dirStream lists one directory page by page: it holds the current page
-// and at most one page being fetched in the background (started as soon
-// as the previous one arrives), never the whole listing. Every entry goes
-// into the metadata cache.
+// dirStream lists one directory page by page: a fetch goroutine requests
+// the pages in order, each as soon as the previous one has arrived, and
+// hands them over through a channel that holds at most pagesAhead of
+// them; the stream keeps only those and the page being handed out,
+// never the whole listing. Every entry goes into the metadata cache.
 //
 // A dirStream is used by one goroutine at a time (go-fuse serializes
-// READDIR on a handle); only the fetch goroutines run alongside, and they
-// talk to it through a channel. Close cancels and waits for them.
+// READDIR on a handle); only its fetch goroutine runs alongside, and
+// they talk through the channel. Close cancels and waits for it.
 type dirStream struct {
 	t          *tree
 	prefix     string
@@ -49,8 +57,8 @@ type dirStream struct {
 
 	start   time.Time
 	started bool
-	fetch   chan pageResult // the page being fetched, or nil
-	token   string          // continuation token of the next page
+	pages   chan pageResult // from the running fetch goroutine, or nil
+	token   string          // continuation token of the next page to hand out
 	buf     []dirent        // ready entries, sorted by name
 	pending []oss.ObjectInfo
 	done    bool   // no more pages
@@ -66,18 +74,29 @@ func newDirStream(t *tree, prefix string, onComplete func(time.Time)) *dirStream
 	return s
 }
 
-// startFetch requests the page after s.token in the background.
+// startFetch starts the goroutine that fetches the pages from s.token on.
+// It ends after the last page or after sending a failure.
 func (s *dirStream) startFetch() {
-	ch := make(chan pageResult, 1)
+	ch := make(chan pageResult, pagesAhead-1) // plus the one a blocked send holds
 	in := oss.ListInput{Prefix: s.prefix, Delimiter: "/", ContinuationToken: s.token, MaxKeys: s.t.pageSize}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		gen := s.t.cache.begin()
-		page, err := s.t.store.List(s.ctx, in)
-		ch <- pageResult{page, gen, err}
+		for {
+			gen := s.t.cache.begin()
+			page, err := s.t.store.List(s.ctx, in)
+			select {
+			case ch <- pageResult{page, gen, err}:
+			case <-s.ctx.Done():
+				return
+			}
+			if err != nil || !page.IsTruncated || page.NextContinuationToken == "" {
+				return
+			}
+			in.ContinuationToken = page.NextContinuationToken
+		}
 	}()
-	s.fetch = ch
+	s.pages = ch
 }
 
 // fill makes at least one entry ready unless the listing has ended. It
@@ -85,7 +104,7 @@ func (s *dirStream) startFetch() {
 // for the next call.
 func (s *dirStream) fill(ctx context.Context) syscall.Errno {
 	for len(s.buf) == 0 && !s.done {
-		if s.fetch == nil {
+		if s.pages == nil {
 			if !s.started {
 				s.started, s.start = true, s.t.cache.now()
 			}
@@ -93,13 +112,13 @@ func (s *dirStream) fill(ctx context.Context) syscall.Errno {
 		}
 		var r pageResult
 		select {
-		case r = <-s.fetch:
+		case r = <-s.pages:
 		case <-ctx.Done():
 			return syscall.EINTR
 		}
-		s.fetch = nil
 		if r.err != nil {
-			// The next call retries the same page.
+			// The fetcher has stopped; the next call retries the same page.
+			s.pages = nil
 			return s.t.fail("readdir", s.prefix, r.err)
 		}
 		last := !r.page.IsTruncated || r.page.NextContinuationToken == ""
@@ -108,10 +127,10 @@ func (s *dirStream) fill(ctx context.Context) syscall.Errno {
 		}
 		s.buf = s.merge(r.page, r.gen, last)
 		if last {
+			s.pages = nil
 			s.finish()
 		} else {
 			s.token = r.page.NextContinuationToken
-			s.startFetch() // prefetch while the kernel consumes this page
 		}
 	}
 	return 0

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -254,39 +255,78 @@ func TestDirStreamTree(t *testing.T) {
 
 func TestDirStreamErrorThenRetry(t *testing.T) {
 	objects := map[string]string{}
-	for i := range 5 {
+	for i := range 7 {
 		objects[fmt.Sprintf("d/f%d", i)] = "x"
 	}
 	f, store, _ := newTestFS(t, objects, Config{})
-	f.t.pageSize = 2
+	f.t.pageSize = 2 // 4 pages
+	// The second LIST fails once; the fetcher stops there, and the
+	// failure reaches the reader after the first page's entries.
+	var lists atomic.Int32
+	store.setInject(func(op, key string) error {
+		if op == "list" && lists.Add(1) == 2 {
+			return serviceError(op, key, 500, "InternalError")
+		}
+		return nil
+	})
 	s := newDirStream(f.t, "d/", nil)
 	defer s.Close()
 	ctx := context.Background()
-	if errno := s.fill(ctx); errno != 0 || len(s.buf) == 0 {
+	var names []string
+	failed := 0
+	for {
+		errno := s.fill(ctx)
+		if errno != 0 {
+			if errno != syscall.EIO {
+				t.Fatalf("got %v, want EIO", errno)
+			}
+			if failed++; failed > 1 {
+				t.Fatal("the retry failed again")
+			}
+			continue
+		}
+		if len(s.buf) == 0 {
+			break
+		}
+		names = append(names, s.next().name)
+	}
+	if failed != 1 || len(names) != 7 || names[1] != "f1" || names[2] != "f2" {
+		t.Errorf("failures %d; after the retry the stream handed out %q, want f0..f6 in order once each", failed, names)
+	}
+	if n := lists.Load(); n != 5 {
+		t.Errorf("%d LISTs, want 5 (4 pages, one retried)", n)
+	}
+}
+
+// Pages chain: the fetcher asks for the next page as soon as it has the
+// previous one, up to pagesAhead pages before the reader, and not more.
+func TestDirStreamFetchesAhead(t *testing.T) {
+	objects := map[string]string{}
+	for i := range 10 {
+		objects[fmt.Sprintf("d/f%d", i)] = "x"
+	}
+	f, store, _ := newTestFS(t, objects, Config{})
+	f.t.pageSize = 2 // 5 pages
+	s := newDirStream(f.t, "d/", nil)
+	defer s.Close()
+	if errno := s.fill(context.Background()); errno != 0 || len(s.buf) == 0 {
 		t.Fatalf("first page: %v, %d entries", errno, len(s.buf))
 	}
-	for len(s.buf) > 0 {
-		s.next()
+	// Nothing more is read from the stream: pages 2 and 3 are still fetched.
+	want := 1 + pagesAhead
+	deadline := time.Now().Add(10 * time.Second)
+	for store.count("list") < want && time.Now().Before(deadline) {
+		runtime.Gosched()
 	}
-	// The prefetch of page 2 may already be in flight; fail the refetch.
-	store.setInject(func(op, key string) error { return serviceError(op, key, 500, "InternalError") })
-	for errno := syscall.Errno(0); errno == 0; {
-		if errno = s.fill(ctx); errno == 0 {
-			if len(s.buf) == 0 {
-				t.Fatal("listing ended early")
-			}
-			s.next() // the prefetched page was fine; go on until a failed page
-		} else if errno != syscall.EIO {
-			t.Fatalf("got %v, want EIO", errno)
-		}
+	if n := store.count("list"); n != want {
+		t.Fatalf("%d LISTs while the reader holds page 1, want %d", n, want)
 	}
-	store.setInject(nil)
 	var names []string
 	for s.HasNext() {
 		de, _ := s.Next()
 		names = append(names, de.Name)
 	}
-	if total := int(s.pos); total != 5 {
-		t.Errorf("after the retry the stream handed out %d entries in all (%q), want 5", total, names)
+	if len(names) != 10 || store.count("list") != 5 {
+		t.Errorf("read %d entries with %d LISTs, want 10 with 5", len(names), store.count("list"))
 	}
 }
