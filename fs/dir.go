@@ -51,13 +51,13 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if e.kind == kindMissing {
 		return nil, syscall.ENOENT // the kernel caches it for NegativeTimeout
 	}
-	return d.child(ctx, name, e, out), 0
+	return d.child(ctx, name, path, e, out), 0
 }
 
 // child makes (or, through the stable inode number, lets go-fuse reuse)
-// the node for a name whose entry is known, and fills out.
-func (d *dirNode) child(ctx context.Context, name string, e entry, out *fuse.EntryOut) *fusefs.Inode {
-	path := d.prefix + name
+// the node for a name (path is d.prefix+name) whose entry is known, and
+// fills out.
+func (d *dirNode) child(ctx context.Context, name, path string, e entry, out *fuse.EntryOut) *fusefs.Inode {
 	setTimeouts(out, d.t.cache.ttlLeft(e))
 	if e.kind == kindDir {
 		prefix := path + "/"

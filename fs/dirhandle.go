@@ -42,7 +42,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 // Lookup serves READDIRPLUS: name is the entry just returned.
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
 	if h.hasLast && h.last.name == name && h.last.e.kind != kindMissing {
-		return h.d.child(ctx, name, h.last.e, out), 0
+		return h.d.child(ctx, name, h.last.path, h.last.e, out), 0
 	}
 	return h.d.Lookup(ctx, name, out)
 }

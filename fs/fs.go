@@ -3,7 +3,6 @@ package fs
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -228,10 +227,16 @@ func Mount(mountpoint string, f *FS, opts *fusefs.Options) (*fuse.Server, error)
 // FNV-1a hash: with a million keys the chance of any collision is ~3e-8.
 // 0 and 1 (the root) are never returned.
 func inodeNumber(key string) uint64 {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(key))
-	if n := h.Sum64(); n > 1 {
-		return n
+	// FNV-1a inline: hash/fnv would allocate per call, and READDIRPLUS
+	// asks for every entry of a listing.
+	const offset64, prime64 = 14695981039346656037, 1099511628211
+	h := uint64(offset64)
+	for i := 0; i < len(key); i++ {
+		h ^= uint64(key[i])
+		h *= prime64
+	}
+	if h > 1 {
+		return h
 	}
 	return 2
 }
