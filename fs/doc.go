@@ -15,10 +15,11 @@
 // Lookup answers from the metadata cache, else with one LIST (prefix
 // "name/", MaxKeys 1) and one HEAD sent together; concurrent lookups of a
 // name share them (singleflight). Readdir streams ListObjectsV2 pages with
-// delimiter "/", prefetching the next page while the kernel consumes the
-// current one, and puts every entry into the cache, so `ls -l` costs no
-// HEAD; READDIRPLUS answers from the listing itself. The kernel's readdir
-// cache is reused while a complete listing is younger than MetadataTTL.
+// delimiter "/": a fetch goroutine requests each page as soon as it has
+// the previous one's token, up to two pages ahead of the kernel, and
+// every entry goes into the cache, so `ls -l` costs no HEAD; READDIRPLUS
+// answers from the listing itself. The kernel's readdir cache is reused
+// while a complete listing is younger than MetadataTTL.
 // Open pins the ETag the cache holds; every GET of the handle carries
 // If-Match on it, so an object replaced while open fails that handle with
 // ESTALE, never mixing versions.
@@ -30,14 +31,18 @@
 // bytes read so far, from 1 MiB up to ReadAheadMaxBytes or the handle's
 // equal share of ReadAheadBudget) is fetched as parallel ranged GETs of
 // 256 KiB growing to PartSize, which complete in any order while reads
-// copy from them in order. 4 MiB behind the reader are kept for the
-// kernel's late concurrent reads. Other reads are exact ranged GETs into
-// the caller's buffer; two in a row drop the window. Part buffers come
-// from one readBudget (budget.go) made in New: mmap'd outside the Go heap
-// so the budget bounds their RSS, reused by size class. A handle that
-// finds no budget reads exactly; nothing waits for budget. Mount raises
-// the kernel's read-ahead to max_read (1 MiB) so the kernel sends 1 MiB
-// reads, and getxattr answers ENOSYS so the kernel stops asking.
+// take from them in order: a read served from the window lends the parts'
+// buffers to go-fuse, which writes them to the kernel with one writev and
+// gives them back when done (no copy in the mount). 4 MiB behind the
+// reader are kept for the kernel's late concurrent reads. Other reads
+// are exact ranged GETs into the caller's buffer; two in a row drop the
+// window. Part buffers come from one readBudget (budget.go) made in New:
+// mmap'd outside the Go heap so the budget bounds their RSS, reused by
+// size class; a lent buffer counts against the budget until go-fuse is
+// done with it. A handle that finds no budget reads exactly; nothing
+// waits for budget. Mount raises the kernel's read-ahead to max_read
+// (1 MiB) so the kernel sends 1 MiB reads (more made no difference in
+// bench), and getxattr answers ENOSYS so the kernel stops asking.
 //
 // # Non-goals
 //
