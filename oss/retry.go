@@ -45,7 +45,8 @@ type attemptFunc func(ctx context.Context, cred creds.Credentials) error
 // reads come through here. Between retryable failures it waits a full-jitter
 // capped exponential backoff on a timer and ctx; RequestTimeTooSkewed
 // corrects the clock offset and a rejected credential is invalidated once,
-// both retried at once. MaxAttempts and MaxRetryTime bound the whole call;
+// both retried at once. MaxAttempts and MaxRetryTime bound the whole call
+// (throttling only MaxRetryTime);
 // a cancelled ctx ends it immediately with ctx's error.
 func (c *Client) retry(ctx context.Context, op, key string, attempt attemptFunc) error {
 	start := time.Now()
@@ -67,6 +68,11 @@ func (c *Client) retry(ctx context.Context, op, key string, attempt attemptFunc)
 		}
 		var wait time.Duration
 		se, isSE := asServiceError(err)
+		// "Slow down" answers (429, 503 and its throttling codes) cost the
+		// server nothing and say a retry will work once load falls, so they
+		// are bounded by MaxRetryTime alone: a throttling storm longer than
+		// MaxAttempts backoffs must not fail reads that would succeed after it.
+		slowDown := isSE && (se.StatusCode == http.StatusTooManyRequests || se.StatusCode == http.StatusServiceUnavailable)
 		switch {
 		case isSE && se.Code == "RequestTimeTooSkewed" && !se.serverTime.IsZero():
 			offset := se.serverTime.Sub(c.now())
@@ -85,7 +91,7 @@ func (c *Client) retry(ctx context.Context, op, key string, attempt attemptFunc)
 		default:
 			return wrapFinal(op, key, err)
 		}
-		if n >= c.maxAttempts || time.Since(start)+wait > c.maxRetryTime {
+		if (n >= c.maxAttempts && !slowDown) || time.Since(start)+wait > c.maxRetryTime {
 			return wrapFinal(op, key, err)
 		}
 		c.logRetry(op, key, n, wait, err)

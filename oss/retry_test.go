@@ -70,6 +70,8 @@ func TestRetryByStatus(t *testing.T) {
 		{"400 final", []answer{{400, "InvalidArgument"}}, 1, errAny},
 		{"credentials without invalidator", []answer{{403, "InvalidSecurityToken"}}, 1, ErrCredentials},
 		{"attempts bounded", []answer{{500, ""}, {500, ""}, {500, ""}, {500, ""}, {500, ""}}, 4, errAny},
+		{"throttling outlasts attempts", []answer{{503, "TotalQpsLimitExceeded"}, {503, "TotalQpsLimitExceeded"}, {503, "TotalQpsLimitExceeded"}, {503, "TotalQpsLimitExceeded"}, {503, "TotalQpsLimitExceeded"}, {503, "TotalQpsLimitExceeded"}}, 7, nil},
+		{"429 outlasts attempts", []answer{{429, ""}, {429, ""}, {429, ""}, {429, ""}, {429, ""}}, 6, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var n atomic.Int32
@@ -191,6 +193,26 @@ func TestRetryTimeBudget(t *testing.T) {
 	})
 	if _, err := c.List(context.Background(), ListInput{}); err == nil || n.Load() > 2 {
 		t.Fatalf("got %v after %d requests", err, n.Load())
+	}
+}
+
+// Endless throttling ends at MaxRetryTime, with the throttling error.
+func TestThrottlingBoundedByRetryTime(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		writeOSSError(w, 503, "TotalQpsLimitExceeded")
+	}))
+	defer srv.Close()
+	c := testClient(t, srv, nil, func(cfg *Config) {
+		cfg.RetryBaseDelay, cfg.RetryMaxDelay, cfg.MaxRetryTime = time.Millisecond, 2*time.Millisecond, 100*time.Millisecond
+	})
+	_, err := c.List(context.Background(), ListInput{})
+	if se, ok := asServiceError(err); !ok || se.Code != "TotalQpsLimitExceeded" {
+		t.Fatalf("got %v, want the throttling error", err)
+	}
+	if got := n.Load(); got <= 4 {
+		t.Fatalf("%d requests: throttling stopped at MaxAttempts, not MaxRetryTime", got)
 	}
 }
 
