@@ -18,7 +18,7 @@ import (
 
 // mountForTest mounts f at a new temporary directory and unmounts it when
 // the test ends, also when it fails. Missing FUSE fails, never skips.
-func mountForTest(t *testing.T, f *FS) string {
+func mountForTest(t testing.TB, f *FS) string {
 	t.Helper()
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		t.Fatalf("FUSE is required and missing: %v (these tests mount for real and never skip)", err)
