@@ -25,6 +25,7 @@ type fileHandle struct {
 
 var (
 	_ fusefs.FileReader   = (*fileHandle)(nil)
+	_ fusefs.FileFlusher  = (*fileHandle)(nil)
 	_ fusefs.FileReleaser = (*fileHandle)(nil)
 )
 
@@ -73,6 +74,18 @@ func (h *fileHandle) read(ctx context.Context, p []byte, off int64) (fuse.ReadRe
 		return nil, err
 	}
 	return fuse.ReadResultData(p[:n]), nil
+}
+
+// Flush is a close(2) of a descriptor of this open file. The read-ahead in
+// flight is cancelled at once: when a reader dies (cat ^C), the kernel's
+// own read-ahead READs outlive it, and RELEASE comes only after they are
+// answered, so without this the parts they wait on would keep downloading
+// for nobody. Those READs fail (the kernel drops the pages, nothing is
+// cached wrong); the one cost is that another descriptor of the same open
+// file (dup, fork) reading at the very moment of the close may see EINTR.
+func (h *fileHandle) Flush(ctx context.Context) syscall.Errno {
+	h.r.Abort()
+	return 0
 }
 
 // Release closes the reader: its GETs in flight are cancelled.

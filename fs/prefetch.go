@@ -20,6 +20,9 @@ import (
 // reads fail.
 type objectReader interface {
 	ReadAt(ctx context.Context, p []byte, off int64) (int, error)
+	// Abort cancels all read-ahead in flight, also what reads wait on (they
+	// fail with context.Canceled); later reads start afresh.
+	Abort()
 	Close() error
 }
 
@@ -331,6 +334,16 @@ func (r *prefetcher) get(ctx context.Context, p []byte, off int64) error {
 		return fmt.Errorf("fs: read %q at %d: %w", r.key, off, err)
 	}
 	return nil
+}
+
+// Abort implements objectReader.
+func (r *prefetcher) Abort() {
+	r.mu.Lock()
+	for _, pt := range r.parts {
+		pt.cancel()
+	}
+	r.dropLocked(0)
+	r.mu.Unlock()
 }
 
 // Close implements objectReader: it cancels the fetches and waits for

@@ -231,12 +231,9 @@ func TestHangGivesEIOInBoundedTime(t *testing.T) {
 }
 
 // SIGINT to cat in the middle of a large shaped object stops its HTTP
-// requests: the emulator stops sending bytes soon after cat dies.
-//
-// Known failure (fs, routed to the read-path owner): the kernel's async
-// read-ahead READs outlive cat, RELEASE arrives only once they are answered,
-// and until then the handle's prefetch keeps fetching parts nobody will read
-// (at 64 KiB/s per connection: ~8 s and ~5 MiB after SIGINT).
+// requests: the emulator stops sending bytes soon after cat dies. The
+// kernel's async read-ahead READs outlive cat and RELEASE waits for them, so
+// this holds only because FLUSH (cat's close) aborts the read-ahead.
 func TestInterruptCancelsRequests(t *testing.T) {
 	e := startEmulator(t, emulator.Config{})
 	e.emu.CreateBucket("intr", false)
