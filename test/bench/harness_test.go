@@ -3,13 +3,12 @@ package bench
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 const (
@@ -27,21 +26,14 @@ var shaped = emulator.Faults{Latency: 20 * time.Millisecond, BandwidthPerConn: 5
 var ossmountBin string
 
 func TestMain(m *testing.M) {
-	ossmountBin = os.Getenv("OSSMOUNT_BIN")
 	cleanup := func() {}
-	if ossmountBin == "" && benchRequested() {
-		dir, err := os.MkdirTemp("", "ossmount-bench-bin")
+	if benchRequested() {
+		bin, rm, err := mounttest.Binary()
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
+			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
-		cleanup = func() { os.RemoveAll(dir) }
-		ossmountBin = filepath.Join(dir, "ossmount")
-		out, err := exec.Command("go", "build", "-o", ossmountBin, "github.com/ossmount/ossmount/cmd/ossmount").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "bench: building ossmount: %v\n%s", err, out)
-			os.Exit(1)
-		}
+		ossmountBin, cleanup = bin, rm
 	}
 	start := time.Now()
 	code := m.Run()

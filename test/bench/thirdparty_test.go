@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // other is a third-party FUSE mount tool (Debian packages s3fs and rclone)
@@ -108,7 +109,7 @@ func mountOther(b *testing.B, o other, url string) *mounted {
 		}
 	}}
 	b.Cleanup(func() { m.unmount(b) })
-	if !waitFor(30*time.Second, func() bool { return isMounted(mnt) }) {
+	if !mounttest.WaitFor(30*time.Second, func() bool { return mounttest.IsMounted(mnt) }) {
 		out, _ := os.ReadFile(logPath)
 		b.Fatalf("%s did not mount within 30 s\n%s", o.name, out)
 	}

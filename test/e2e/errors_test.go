@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // Every likely mistake gets one clear line on stderr, a non-zero exit and no
@@ -86,7 +87,7 @@ func TestMistakesGiveClearErrors(t *testing.T) {
 			if lines := strings.Count(strings.TrimSpace(stderr), "\n") + 1; lines > 3 {
 				t.Errorf("want a short error, got %d lines:\n%s", lines, stderr)
 			}
-			if mnt != "" && isMounted(mnt) {
+			if mnt != "" && mounttest.IsMounted(mnt) {
 				t.Errorf("%s is mounted after a failed start", mnt)
 				unmountAndWait(t, mnt, "")
 			}

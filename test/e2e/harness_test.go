@@ -4,18 +4,17 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 var ossmountBin string
@@ -25,22 +24,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: FUSE is required and missing:", msg)
 		os.Exit(1)
 	}
-	ossmountBin = os.Getenv("OSSMOUNT_BIN")
-	cleanup := func() {}
-	if ossmountBin == "" {
-		dir, err := os.MkdirTemp("", "ossmount-e2e-bin")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		cleanup = func() { os.RemoveAll(dir) }
-		ossmountBin = filepath.Join(dir, "ossmount")
-		out, err := exec.Command("go", "build", "-o", ossmountBin, "github.com/ossmount/ossmount/cmd/ossmount").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "e2e: building ossmount: %v\n%s", err, out)
-			os.Exit(1)
-		}
+	bin, cleanup, err := mounttest.Binary()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
 	}
+	ossmountBin = bin
 	code := m.Run()
 	cleanup()
 	os.Exit(code)
@@ -72,22 +61,9 @@ func startEmulator(t *testing.T, cfg emulator.Config) *env {
 	return &env{t: t, emu: emu}
 }
 
-// baseEnv is the process environment of an ossmount run: the demo RAM user
-// as source credential, emulator endpoints, nothing inherited that could
-// point it at a real cloud.
-func (e *env) baseEnv() []string {
-	return []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + e.t.TempDir(),
-		"OSS_ENDPOINT=" + e.emu.OSSURL(),
-		"OSS_REGION=cn-hangzhou",
-		"ALIBABA_CLOUD_STS_ENDPOINT=" + e.emu.STSURL(),
-		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + emulator.DemoAccessKeyID,
-		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + emulator.DemoAccessKeySecret,
-		"ALIBABA_CLOUD_ROLE_ARN=" + emulator.DemoRoleARN,
-		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
-	}
-}
+// baseEnv is the process environment of an ossmount run against e's
+// emulator (mounttest.Env).
+func (e *env) baseEnv() []string { return mounttest.Env(e.emu, e.t.TempDir()) }
 
 // run runs ossmount to completion with the given environment and arguments.
 func run(t *testing.T, environ []string, args ...string) (stdout, stderr string, err error) {
@@ -117,7 +93,7 @@ func (e *env) mount(target string, flags ...string) (string, string) {
 	if err != nil {
 		t.Fatalf("ossmount %v: %v\nstderr: %s\nlog: %s", args, err, stderr, readFile(t, logFile))
 	}
-	if !isMounted(mnt) {
+	if !mounttest.IsMounted(mnt) {
 		t.Fatalf("ossmount exited 0 but %s is not a mountpoint\nlog: %s", mnt, readFile(t, logFile))
 	}
 	t.Cleanup(func() { unmountAndWait(t, mnt, logFile) })
@@ -126,75 +102,8 @@ func (e *env) mount(target string, flags ...string) (string, string) {
 
 // unmountAndWait unmounts mnt and makes sure the ossmount process ends.
 func unmountAndWait(t *testing.T, mnt, logFile string) {
-	pid := mountPID(logFile)
-	if isMounted(mnt) {
-		if out, err := exec.Command("fusermount3", "-u", mnt).CombinedOutput(); err != nil {
-			t.Logf("fusermount3 -u %s: %v %s; detaching lazily", mnt, err, out)
-			exec.Command("fusermount3", "-u", "-z", mnt).Run()
-		}
-	}
-	if pid > 0 && !waitFor(10*time.Second, func() bool { return !processAlive(pid) }) {
-		t.Errorf("ossmount (pid %d) still running 10s after unmount; killing it", pid)
-		if p, err := os.FindProcess(pid); err == nil {
-			p.Kill()
-		}
-	}
-}
-
-// mountPID reads the pid from the "mounted" log line.
-func mountPID(logFile string) int {
-	data, _ := os.ReadFile(logFile)
-	scanner := bufio.NewScanner(bytes.NewReader(data))
-	for scanner.Scan() {
-		line := scanner.Text()
-		if !strings.Contains(line, "msg=mounted") {
-			continue
-		}
-		for _, field := range strings.Fields(line) {
-			var pid int
-			if _, err := fmt.Sscanf(field, "pid=%d", &pid); err == nil {
-				return pid
-			}
-		}
-	}
-	return 0
-}
-
-func processAlive(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// A zombie has exited; its parent just has not reaped it.
-	fields := strings.Fields(string(data))
-	return len(fields) > 2 && fields[2] != "Z"
-}
-
-func isMounted(dir string) bool {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) > 4 && fields[4] == dir {
-			return true
-		}
-	}
-	return false
-}
-
-// waitFor polls cond until it holds or d passes.
-func waitFor(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := mounttest.Unmount(mnt, mounttest.MountPID(logFile)); err != nil {
+		t.Error(err)
 	}
 }
 

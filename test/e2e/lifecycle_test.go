@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // Reads keep working while the 2-second token is renewed at least five
@@ -73,11 +74,11 @@ func TestSignalsUnmountCleanly(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() {
-				if isMounted(mnt) {
+				if mounttest.IsMounted(mnt) {
 					exec.Command("fusermount3", "-u", "-z", mnt).Run()
 				}
 			})
-			if !waitFor(30*time.Second, func() bool { return isMounted(mnt) }) {
+			if !mounttest.WaitFor(30*time.Second, func() bool { return mounttest.IsMounted(mnt) }) {
 				cmd.Process.Kill()
 				cmd.Wait()
 				t.Fatalf("mount did not appear\nstderr: %s", stderr.String())
@@ -89,7 +90,7 @@ func TestSignalsUnmountCleanly(t *testing.T) {
 			if err := cmd.Wait(); err != nil {
 				t.Errorf("ossmount exited with %v after %v\nstderr: %s", err, sig, stderr.String())
 			}
-			if isMounted(mnt) {
+			if mounttest.IsMounted(mnt) {
 				t.Errorf("%s still mounted after %v", mnt, sig)
 			}
 		})
@@ -102,12 +103,12 @@ func TestRemountAfterKill9(t *testing.T) {
 	e := startEmulator(t, emulator.Config{})
 	e.emu.PutObject("kill9", "a.txt", []byte("alive"))
 	mnt, logFile := e.mount("kill9")
-	pid := mountPID(logFile)
+	pid := mounttest.MountPID(logFile)
 	if pid == 0 {
 		t.Fatalf("no pid in log:\n%s", readFile(t, logFile))
 	}
 	syscall.Kill(pid, syscall.SIGKILL)
-	waitFor(10*time.Second, func() bool { return !processAlive(pid) })
+	mounttest.WaitFor(10*time.Second, func() bool { return !mounttest.ProcessAlive(pid) })
 	// The kernel says ENOTCONN or, right after the abort, ECONNABORTED.
 	if _, err := os.ReadDir(mnt); !errors.Is(err, syscall.ENOTCONN) && !errors.Is(err, syscall.ECONNABORTED) {
 		t.Fatalf("readdir of a dead mount: %v, want ENOTCONN or ECONNABORTED", err)

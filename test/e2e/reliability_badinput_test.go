@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // Bad files give one clear error each: a short stderr naming the problem,
@@ -66,7 +67,7 @@ func TestBadFilesGiveClearErrors(t *testing.T) {
 				unmountAndWait(t, mnt, "")
 				t.Fatalf("ossmount %v succeeded", tc.args)
 			}
-			if isMounted(mnt) {
+			if mounttest.IsMounted(mnt) {
 				unmountAndWait(t, mnt, "")
 				t.Errorf("mounted despite the error")
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // credsBucket fills bucket with n small generated files f00000.. so that every
@@ -57,7 +58,7 @@ func TestSTSOutageWhileTokenValid(t *testing.T) {
 	// least ~6s left, and renewal starts 6.7-8s before expiry, so renewal
 	// attempts fall inside the outage.
 	n0 := len(e.emu.Counters().AssumeRoleCalls)
-	if !waitFor(15*time.Second, func() bool { return len(e.emu.Counters().AssumeRoleCalls) > n0 }) {
+	if !mounttest.WaitFor(15*time.Second, func() bool { return len(e.emu.Counters().AssumeRoleCalls) > n0 }) {
 		t.Fatal("no renewal within 15s of a 10s token")
 	}
 	e.emu.SetFaults(emulator.Faults{STSOutage: true})
@@ -124,7 +125,7 @@ func TestSTSOutagePastExpiryRecovers(t *testing.T) {
 	outage := time.Now()
 	i := 0
 	var failErr error
-	failed := waitFor(15*time.Second, func() bool {
+	failed := mounttest.WaitFor(15*time.Second, func() bool {
 		i++
 		failErr = readFresh(t, mnt, i)
 		return failErr != nil
@@ -143,7 +144,7 @@ func TestSTSOutagePastExpiryRecovers(t *testing.T) {
 	}
 	e.emu.SetFaults(emulator.Faults{})
 	healed := time.Now()
-	if !waitFor(30*time.Second, func() bool { i++; return readFresh(t, mnt, i) == nil }) {
+	if !mounttest.WaitFor(30*time.Second, func() bool { i++; return readFresh(t, mnt, i) == nil }) {
 		t.Fatalf("reads still fail 30s after STS came back\nlog tail:\n%s", tail(readFile(t, logFile), 3000))
 	}
 	t.Logf("first failed read %v into the outage (%v); reads work again %v after STS answers",

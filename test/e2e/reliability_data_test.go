@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // An object replaced while a handle is open: reads on that handle return
@@ -56,7 +57,7 @@ func TestReplacedWhileOpenIsStale(t *testing.T) {
 		t.Fatalf("no read noticed the replacement (all served old bytes from a new request?)\nlog tail:\n%s", tail(readFile(t, logFile), 3000))
 	}
 	// A new open sees the new version once the metadata expires.
-	if !waitFor(15*time.Second, func() bool {
+	if !mounttest.WaitFor(15*time.Second, func() bool {
 		got, err := os.ReadFile(filepath.Join(mnt, "obj.bin"))
 		return err == nil && bytes.Equal(got, newData)
 	}) {
@@ -108,7 +109,7 @@ func TestChangesVisibleAfterTTL(t *testing.T) {
 		{"listing updated", func() bool { return slices.Equal(names(), []string{"keep.txt", "new.txt"}) }},
 	}
 	for _, tc := range cases {
-		if !waitFor(ttl+5*time.Second, tc.cond) {
+		if !mounttest.WaitFor(ttl+5*time.Second, tc.cond) {
 			t.Errorf("%s: not after %v (TTL %v); listing %v", tc.what, time.Since(changed).Round(time.Millisecond), ttl, names())
 			continue
 		}

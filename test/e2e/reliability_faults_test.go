@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // faultTreeSizes are the sizes of the 200-file tree: every awkward small
@@ -252,7 +253,7 @@ func TestInterruptCancelsRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	if !waitFor(30*time.Second, func() bool { return e.emu.Counters().BytesSent > 512<<10 }) {
+	if !mounttest.WaitFor(30*time.Second, func() bool { return e.emu.Counters().BytesSent > 512<<10 }) {
 		t.Fatalf("cat did not get going\nlog tail:\n%s", tail(readFile(t, logFile), 3000))
 	}
 	cmd.Process.Signal(syscall.SIGINT)
@@ -269,12 +270,12 @@ func TestInterruptCancelsRequests(t *testing.T) {
 	// Cancelled means: the emulator sends no byte during a whole 500 ms
 	// window, and the daemon holds no connection with unread bytes (a
 	// request abandoned but not cancelled stalls there, and looks quiet).
-	pid := mountPID(logFile)
+	pid := mounttest.MountPID(logFile)
 	u, _ := url.Parse(e.emu.OSSURL())
 	port, _ := strconv.Atoi(u.Port())
 	prev := e.emu.Counters().BytesSent
 	var last procSample
-	stopped := waitFor(5*time.Second, func() bool {
+	stopped := mounttest.WaitFor(5*time.Second, func() bool {
 		time.Sleep(500 * time.Millisecond) // the observation window
 		n := e.emu.Counters().BytesSent
 		quiet := n == prev
@@ -293,7 +294,7 @@ func TestInterruptCancelsRequests(t *testing.T) {
 	if c.BytesSent > 512<<20 {
 		t.Errorf("%d MiB sent for an interrupted cat: prefetch ran far ahead", c.BytesSent>>20)
 	}
-	if !isMounted(mnt) {
+	if !mounttest.IsMounted(mnt) {
 		t.Fatal("mount gone after the interrupted read")
 	}
 }

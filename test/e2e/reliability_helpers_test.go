@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // Helpers shared by the reliability tests (issue 8).
@@ -68,7 +69,7 @@ func statusCount(c emulator.Counters, status string) int {
 
 // waitLog polls the log file until it contains every one of subs.
 func waitLog(logFile string, d time.Duration, subs ...string) bool {
-	return waitFor(d, func() bool {
+	return mounttest.WaitFor(d, func() bool {
 		data, _ := os.ReadFile(logFile)
 		for _, s := range subs {
 			if !strings.Contains(string(data), s) {

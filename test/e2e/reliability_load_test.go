@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // procSample is one look at the daemon.
@@ -97,7 +98,7 @@ func TestLoadManyReaders(t *testing.T) {
 	}
 	// A short metadata TTL keeps lookups going to OSS all along.
 	mnt, logFile := e.mount("load", "--metadata-ttl", "1s")
-	pid := mountPID(logFile)
+	pid := mounttest.MountPID(logFile)
 	u, _ := url.Parse(e.emu.OSSURL())
 	port, _ := strconv.Atoi(u.Port())
 	if pid == 0 {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // manglingProxy sits between ossmount and the emulator and, when mode is
@@ -119,7 +120,7 @@ func TestMalformedAnswersGiveEIO(t *testing.T) {
 			if !errors.Is(err, syscall.EIO) {
 				t.Errorf("got %v, want EIO", err)
 			}
-			if !waitFor(5*time.Second, func() bool {
+			if !mounttest.WaitFor(5*time.Second, func() bool {
 				return strings.Contains(readFile(t, logFile)[logBefore:], "operation failed")
 			}) {
 				t.Errorf("no log line for the failure:\n%s", tail(readFile(t, logFile)[logBefore:], 3000))
@@ -128,7 +129,7 @@ func TestMalformedAnswersGiveEIO(t *testing.T) {
 			if strings.Contains(newLog, "panic") {
 				t.Errorf("panic in the log:\n%s", tail(newLog, 3000))
 			}
-			if !isMounted(mnt) {
+			if !mounttest.IsMounted(mnt) {
 				t.Fatal("mount gone")
 			}
 			if got, err := os.ReadFile(filepath.Join(mnt, "ok.txt")); err != nil || string(got) != "still fine" {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // awkwardKeys are more than 50 kinds of keys a bucket may hold that a
@@ -191,7 +192,7 @@ func TestAwkwardKeys(t *testing.T) {
 			t.Errorf("%s (%d): %q", l.what, len(l.paths), l.paths)
 		}
 	}
-	if !isMounted(mnt) {
+	if !mounttest.IsMounted(mnt) {
 		t.Fatal("mount gone after listing awkward keys")
 	}
 	log := readFile(t, logFile)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // SIGTERM to a background mount while a file is held open still leaves no
@@ -16,7 +17,7 @@ func TestSIGTERMWithOpenFileLeavesNoMount(t *testing.T) {
 	e := startEmulator(t, emulator.Config{})
 	e.emu.PutObject("term", "held.txt", []byte("held open"))
 	mnt, logFile := e.mount("term")
-	pid := mountPID(logFile)
+	pid := mounttest.MountPID(logFile)
 	if pid == 0 {
 		t.Fatalf("no pid in the log:\n%s", readFile(t, logFile))
 	}
@@ -35,10 +36,10 @@ func TestSIGTERMWithOpenFileLeavesNoMount(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if !waitFor(15*time.Second, func() bool { return !processAlive(pid) }) {
+	if !mounttest.WaitFor(15*time.Second, func() bool { return !mounttest.ProcessAlive(pid) }) {
 		t.Fatalf("ossmount still running 15s after SIGTERM with a file open\nlog:\n%s", tail(readFile(t, logFile), 3000))
 	}
-	if isMounted(mnt) {
+	if mounttest.IsMounted(mnt) {
 		t.Fatalf("%s still mounted after SIGTERM with a file open\nlog:\n%s", mnt, tail(readFile(t, logFile), 3000))
 	}
 	t.Logf("process gone and mount detached %v after SIGTERM with a file open", time.Since(start).Round(time.Millisecond))

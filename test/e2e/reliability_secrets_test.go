@@ -21,6 +21,7 @@ import (
 
 	"github.com/ossmount/ossmount/policy"
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // stsRecorder is a proxy in front of the emulator's STS that keeps every
@@ -100,9 +101,9 @@ func outageScenario(t *testing.T, e *env, mnt string) []string {
 		}
 	}
 	e.emu.SetFaults(emulator.Faults{STSOutage: true})
-	waitFor(10*time.Second, func() bool { i++; return read(i) != nil })
+	mounttest.WaitFor(10*time.Second, func() bool { i++; return read(i) != nil })
 	e.emu.SetFaults(emulator.Faults{})
-	if !waitFor(30*time.Second, func() bool { i++; return read(i) == nil }) {
+	if !mounttest.WaitFor(30*time.Second, func() bool { i++; return read(i) == nil }) {
 		t.Fatalf("reads do not recover after the outage: %v", msgs[len(msgs)-1])
 	}
 	if len(msgs) == 0 {
@@ -168,12 +169,12 @@ func TestNoSecretLeaksAndScopeIsMinimal(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if isMounted(mnt2) {
+		if mounttest.IsMounted(mnt2) {
 			exec.Command("fusermount3", "-u", "-z", mnt2).Run()
 		}
 		cmd.Process.Kill()
 	})
-	if !waitFor(30*time.Second, func() bool { return isMounted(mnt2) }) {
+	if !mounttest.WaitFor(30*time.Second, func() bool { return mounttest.IsMounted(mnt2) }) {
 		t.Fatalf("foreground mount did not appear:\n%s", readFile(t, errF.Name()))
 	}
 	if opts := mountOptions(mnt2); !strings.Contains(opts, "allow_other") {

@@ -1,0 +1,131 @@
+// Package mounttest runs bin/ossmount against the in-process emulator for
+// the end-to-end tests and the benchmarks: the binary, the environment of a
+// mount, and telling whether a mount and its daemon are alive or gone. It
+// is imported only by _test.go files.
+package mounttest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ossmount/ossmount/test/emulator"
+)
+
+// Binary returns $OSSMOUNT_BIN (set by the Makefile) or, when it is unset,
+// builds cmd/ossmount into a new temporary directory; cleanup removes it.
+func Binary() (path string, cleanup func(), err error) {
+	if path := os.Getenv("OSSMOUNT_BIN"); path != "" {
+		return path, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "ossmount-bin")
+	if err != nil {
+		return "", nil, err
+	}
+	path = filepath.Join(dir, "ossmount")
+	out, err := exec.Command("go", "build", "-o", path, "github.com/ossmount/ossmount/cmd/ossmount").CombinedOutput()
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("building ossmount: %v\n%s", err, out)
+	}
+	return path, func() { os.RemoveAll(dir) }, nil
+}
+
+// Env is the whole environment of an ossmount run against emu: the demo RAM
+// user as source credential, the emulator's endpoints, HOME at home (so no
+// credentials file of the machine is read) and the ECS metadata service
+// off, so that nothing can reach a real cloud.
+func Env(emu *emulator.Server, home string) []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"OSS_ENDPOINT=" + emu.OSSURL(),
+		"OSS_REGION=" + emu.Region(),
+		"ALIBABA_CLOUD_STS_ENDPOINT=" + emu.STSURL(),
+		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + emulator.DemoAccessKeyID,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + emulator.DemoAccessKeySecret,
+		"ALIBABA_CLOUD_ROLE_ARN=" + emulator.DemoRoleARN,
+		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
+	}
+}
+
+// Unmount unmounts dir (lazily if it is busy) and waits for the daemon pid
+// (0: unknown) to end. A daemon still running 10 s later is killed and
+// reported as an error.
+func Unmount(dir string, pid int) error {
+	if IsMounted(dir) {
+		if err := exec.Command("fusermount3", "-u", dir).Run(); err != nil {
+			exec.Command("fusermount3", "-u", "-z", dir).Run()
+		}
+	}
+	if pid > 0 && !WaitFor(10*time.Second, func() bool { return !ProcessAlive(pid) }) {
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Kill()
+		}
+		return fmt.Errorf("ossmount (pid %d) still running 10s after unmounting %s; killed it", pid, dir)
+	}
+	return nil
+}
+
+// MountPID reads the daemon's pid from the first "mounted" line of its log.
+func MountPID(logFile string) int {
+	data, _ := os.ReadFile(logFile)
+	scanner := bufio.NewScanner(bytes.NewReader(data))
+	for scanner.Scan() {
+		line := scanner.Text()
+		if !strings.Contains(line, "msg=mounted") {
+			continue
+		}
+		for _, field := range strings.Fields(line) {
+			if v, ok := strings.CutPrefix(field, "pid="); ok {
+				if pid, err := strconv.Atoi(v); err == nil {
+					return pid
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// ProcessAlive reports whether pid runs; a zombie has exited, its parent
+// just has not reaped it.
+func ProcessAlive(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, after, ok := strings.Cut(string(data), ") ")
+	return ok && !strings.HasPrefix(after, "Z")
+}
+
+// IsMounted reports whether something is mounted exactly at dir.
+func IsMounted(dir string) bool {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// WaitFor polls cond until it holds or d passes.
+func WaitFor(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
