@@ -199,39 +199,37 @@ func (l *listLexer) space() {
 // characters, a letter, '_' or ':' first, at most one colon.
 func (l *listLexer) name() ([]byte, error) {
 	start := l.i
-	colons := 0
-	for l.i < len(l.b) {
-		c := l.b[l.i]
-		if c >= utf8.RuneSelf {
-			return nil, errFallback
-		}
-		if !isNameByte(c) {
-			break
-		}
-		if c == ':' {
-			colons++
-		}
+	for l.i < len(l.b) && nameByte[l.b[l.i]] {
 		l.i++
 	}
 	if l.i >= len(l.b) {
 		return nil, errors.New("unexpected EOF in name")
 	}
+	if l.b[l.i] >= utf8.RuneSelf {
+		return nil, errFallback
+	}
 	name := l.b[start:l.i]
 	if len(name) == 0 {
 		return nil, errors.New("expected a name")
 	}
-	if c := name[0]; c >= '0' && c <= '9' || c == '.' || c == '-' {
-		return nil, fmt.Errorf("invalid XML name %q", name)
-	}
-	if colons > 1 {
+	if c := name[0]; c >= '0' && c <= '9' || c == '.' || c == '-' ||
+		bytes.IndexByte(name, ':') >= 0 && bytes.Count(name, []byte(":")) > 1 {
 		return nil, fmt.Errorf("invalid XML name %q", name)
 	}
 	return name, nil
 }
 
-func isNameByte(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '_' || c == ':' || c == '.' || c == '-'
+// nameByte and plainText classify bytes for name and text.
+var nameByte, plainText [256]bool
+
+func init() {
+	for c := range 256 {
+		b := byte(c)
+		nameByte[c] = 'A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || '0' <= b && b <= '9' ||
+			b == '_' || b == ':' || b == '.' || b == '-'
+		plainText[c] = b >= 0x20 && b < 0x80 && b != '<' && b != '&' && b != ']' && b != '"' && b != '\'' ||
+			b == '\t' || b == '\n'
+	}
 }
 
 // localName is the part of a raw name after its prefix, as nsname splits it.
@@ -252,6 +250,10 @@ func (l *listLexer) text(quote byte, want bool) ([]byte, error) {
 	run := start  // start of the raw bytes not yet copied to the arena
 	for i < len(b) {
 		c := b[i]
+		if plainText[c] {
+			i++
+			continue
+		}
 		switch {
 		case c == '<':
 			if quote != 0 {
@@ -260,7 +262,7 @@ func (l *listLexer) text(quote byte, want bool) ([]byte, error) {
 			goto done
 		case c == quote && quote != 0:
 			goto done
-		case c >= 0x20 && c < 0x80 && c != '&' && c != ']' || c == '\t' || c == '\n':
+		case c == '"' || c == '\'':
 			i++
 		case c == ']':
 			if quote == 0 && i+2 < len(b) && b[i+1] == ']' && b[i+2] == '>' {

@@ -41,10 +41,6 @@ func parseListFast(body []byte) (ListPage, error) {
 		keys, prefixes            [][]byte
 		page                      ListPage
 	)
-	if n := bytes.Count(body, []byte("<Contents")); n > 0 {
-		page.Objects = make([]ObjectInfo, 0, n)
-		keys = make([][]byte, 0, n)
-	}
 	for {
 		kind, name, err := l.next(false)
 		if err != nil {
