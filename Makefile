@@ -10,7 +10,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # Longer runs: make fuzz FUZZTIME=60s
 FUZZTIME ?= 20000x
 
-.PHONY: all build test unit e2e fuzz demo bench soak lint clean
+.PHONY: all build install test unit e2e fuzz demo bench soak lint clean
 
 all: build
 
@@ -18,6 +18,12 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ossmount ./cmd/ossmount
 	$(GO) build -o $(BIN)/ossemu ./cmd/ossemu
+
+# mount.fuse3 (fstab, `mount -t fuse.ossmount`) runs helpers with the default
+# PATH only, so the command must live in one of its directories.
+PREFIX ?= /usr/local
+install: build
+	install -m 0755 $(BIN)/ossmount $(PREFIX)/bin/ossmount
 
 # Unit tests with the race detector, short fuzz runs over the committed
 # corpora, then end-to-end tests that mount for real through /dev/fuse.
