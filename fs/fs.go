@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -109,30 +110,15 @@ func New(cfg Config, store Store) (*FS, error) {
 	if cfg.ReadAheadBudget < 0 || cfg.ReadAheadMaxBytes < 0 || cfg.PartSize < 0 {
 		return nil, errors.New("fs: negative ReadAheadBudget, ReadAheadMaxBytes or PartSize")
 	}
-	if cfg.ReadAheadBudget == 0 {
-		cfg.ReadAheadBudget = DefaultReadAheadBudget
-	}
-	if cfg.ReadAheadMaxBytes == 0 {
-		cfg.ReadAheadMaxBytes = DefaultReadAheadMaxBytes
-	}
-	if cfg.PartSize == 0 {
-		cfg.PartSize = DefaultPartSize
-	}
-	if cfg.MetadataTTL == 0 {
-		cfg.MetadataTTL = DefaultMetadataTTL
-	}
-	if cfg.NegativeTTL == 0 {
-		cfg.NegativeTTL = DefaultNegativeTTL
-	}
-	if cfg.MetadataCacheSize == 0 {
-		cfg.MetadataCacheSize = DefaultMetadataCacheSize
-	}
-	if cfg.FileMode == 0 {
-		cfg.FileMode = DefaultFileMode
-	}
-	if cfg.DirMode == 0 {
-		cfg.DirMode = DefaultDirMode
-	}
+	// Zero means the default.
+	cfg.ReadAheadBudget = cmp.Or(cfg.ReadAheadBudget, DefaultReadAheadBudget)
+	cfg.ReadAheadMaxBytes = cmp.Or(cfg.ReadAheadMaxBytes, DefaultReadAheadMaxBytes)
+	cfg.PartSize = cmp.Or(cfg.PartSize, DefaultPartSize)
+	cfg.MetadataTTL = cmp.Or(cfg.MetadataTTL, DefaultMetadataTTL)
+	cfg.NegativeTTL = cmp.Or(cfg.NegativeTTL, DefaultNegativeTTL)
+	cfg.MetadataCacheSize = cmp.Or(cfg.MetadataCacheSize, DefaultMetadataCacheSize)
+	cfg.FileMode = cmp.Or(cfg.FileMode, DefaultFileMode)
+	cfg.DirMode = cmp.Or(cfg.DirMode, DefaultDirMode)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

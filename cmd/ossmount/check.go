@@ -29,15 +29,11 @@ func runCheck(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	manager, client, err := connect(c.Context, s, logger)
+	manager, _, page, err := connect(c.Context, s, logger)
 	if err != nil {
 		return err
 	}
 	defer manager.Close()
-	page, err := listOnce(c.Context, client, tgt)
-	if err != nil {
-		return err
-	}
 	st := manager.Status()
 	fmt.Printf("source credential: %s\n", st.Source)
 	fmt.Printf("assumed identity:  %s (%s)\n", st.AssumedRoleARN, st.AssumedRoleID)

@@ -52,7 +52,7 @@ func runMount(c *cli.Context) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	manager, client, err := connect(ctx, s, logger)
+	manager, client, _, err := connect(ctx, s, logger)
 	if err != nil {
 		return err
 	}
@@ -99,21 +99,22 @@ const detachGrace = 2 * time.Second
 // connect obtains temporary credentials and proves, with one LIST inside the
 // prefix, that they can read the target. It needs no permission beyond the
 // session policy: never the bucket root, never GetBucketInfo.
-func connect(ctx context.Context, s settings, logger *slog.Logger) (*creds.Manager, *oss.Client, error) {
+// It returns the first page of that listing.
+func connect(ctx context.Context, s settings, logger *slog.Logger) (*creds.Manager, *oss.Client, oss.ListPage, error) {
+	var page oss.ListPage
 	manager, err := creds.New(ctx, s.creds)
 	if err != nil {
-		return nil, nil, fmt.Errorf("obtaining temporary credentials: %w", err)
+		return nil, nil, page, fmt.Errorf("obtaining temporary credentials: %w", err)
 	}
 	client, err := oss.New(s.oss, manager)
+	if err == nil {
+		page, err = listOnce(ctx, client, s.target)
+	}
 	if err != nil {
 		manager.Close()
-		return nil, nil, err
+		return nil, nil, page, err
 	}
-	if _, err := listOnce(ctx, client, s.target); err != nil {
-		manager.Close()
-		return nil, nil, err
-	}
-	return manager, client, nil
+	return manager, client, page, nil
 }
 
 // listOnce lists the first entry inside the target and explains failures.

@@ -30,9 +30,10 @@ func TestCheckAndPolicyCommands(t *testing.T) {
 			t.Errorf("check output lacks %q:\n%s", want, stdout)
 		}
 	}
-	calls := e.emu.Counters().AssumeRoleCalls
-	if len(calls) != 1 {
-		t.Fatalf("%d AssumeRole calls for one check, want 1", len(calls))
+	counters := e.emu.Counters()
+	calls := counters.AssumeRoleCalls
+	if len(calls) != 1 || counters.Requests["ListObjectsV2"] != 1 {
+		t.Fatalf("check cost %d AssumeRole and %d LIST, want 1 of each", len(calls), counters.Requests["ListObjectsV2"])
 	}
 
 	printed, stderr, err := run(t, e.baseEnv(), "policy", "--compact", "chk:/team")
