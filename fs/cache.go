@@ -21,11 +21,30 @@ const (
 
 // entry is what the metadata cache knows about one path (a key relative to
 // the bucket, without a trailing "/"; a directory's prefix is path+"/").
+// The cache holds one per name a listing showed, so it keeps only what
+// nodes use; the key is the cache's own key, not stored again.
 type entry struct {
-	kind    kind
-	info    oss.ObjectInfo // kindFile only
+	info    objectMeta // kindFile only
 	expires time.Time
 	gen     uint64 // generation at which the answering request was started
+	kind    kind
+}
+
+// objectMeta is the part of an oss.ObjectInfo that nodes use: not a HEAD's
+// metadata map, nor the listing's class and type strings.
+type objectMeta struct {
+	Size         int64
+	ETag         string
+	LastModified time.Time
+}
+
+func metaOf(info oss.ObjectInfo) objectMeta {
+	return objectMeta{Size: info.Size, ETag: info.ETag, LastModified: info.LastModified}
+}
+
+// object is the ObjectInfo of the object key with this metadata.
+func (m objectMeta) object(key string) oss.ObjectInfo {
+	return oss.ObjectInfo{Key: key, Size: m.Size, ETag: m.ETag, LastModified: m.LastModified}
 }
 
 // metaCache is the one metadata cache: count-bounded LRU with a TTL for
@@ -71,10 +90,7 @@ func (c *metaCache) put(path string, k kind, info oss.ObjectInfo, gen uint64) en
 	if k == kindMissing {
 		ttl = c.negTTL
 	}
-	// Keep only what nodes use: a HEAD's metadata map and the listing's
-	// class and type strings would be held for every cached name.
-	info = oss.ObjectInfo{Key: info.Key, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified}
-	e := entry{kind: k, info: info, expires: now.Add(ttl), gen: gen}
+	e := entry{kind: k, info: metaOf(info), expires: now.Add(ttl), gen: gen}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.lru.Peek(path); ok && old.gen > gen && now.Before(old.expires) {

@@ -65,9 +65,7 @@ func (d *dirNode) child(ctx context.Context, name, path string, e entry, out *fu
 		return d.NewInode(ctx, newDirNode(d.t, prefix),
 			fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: out.Attr.Ino})
 	}
-	info := e.info
-	info.Key = path
-	d.t.fileAttr(info, &out.Attr)
+	d.t.fileAttr(e.info.object(path), &out.Attr)
 	return d.NewInode(ctx, &fileNode{t: d.t, path: path},
 		fusefs.StableAttr{Mode: syscall.S_IFREG, Ino: out.Attr.Ino})
 }

@@ -25,6 +25,8 @@ const listPageSize = 1000
 const pagesAhead = 2
 
 // dirent is one entry of a listing, with what the cache now says about it.
+// name is the tail of path, not a copy: the kernel's inode for the name
+// (go-fuse keeps name), the node and the cache key (path) share one string.
 type dirent struct {
 	name string
 	path string // prefix + name
@@ -155,14 +157,16 @@ func (s *dirStream) merge(page oss.ListPage, gen uint64, last bool) []dirent {
 	var lastKey string
 	dirs := make(map[string]bool, len(page.CommonPrefixes))
 	out := make([]dirent, 0, len(page.Objects)+len(page.CommonPrefixes)+len(s.pending))
-	addDir := func(name string) {
+	// addDir adds the directory path: s.prefix + name, no trailing "/".
+	addDir := func(path string) {
+		name := path[len(s.prefix):]
 		if !validName(name) {
 			s.skip(1)
 			return
 		}
 		if !dirs[name] {
 			dirs[name] = true
-			out = append(out, dirent{name: name, e: entry{kind: kindDir}})
+			out = append(out, dirent{name: name, path: path, e: entry{kind: kindDir}})
 		}
 	}
 	for _, p := range page.CommonPrefixes {
@@ -172,7 +176,7 @@ func (s *dirStream) merge(page oss.ListPage, gen uint64, last bool) []dirent {
 			s.skip(1)
 			continue
 		}
-		addDir(strings.TrimSuffix(rest, "/"))
+		addDir(p[:len(s.prefix)+len(strings.TrimSuffix(rest, "/"))])
 	}
 	for _, o := range page.Objects {
 		lastKey = max(lastKey, o.Key)
@@ -187,7 +191,7 @@ func (s *dirStream) merge(page oss.ListPage, gen uint64, last bool) []dirent {
 		case rest == "":
 			// This directory's own marker object.
 		case strings.HasSuffix(rest, "/") && !strings.Contains(rest[:len(rest)-1], "/"):
-			addDir(rest[:len(rest)-1]) // a marker the store did not roll up
+			addDir(o.Key[:len(o.Key)-1]) // a marker the store did not roll up
 		case !validName(rest):
 			s.skip(1)
 		case dirs[rest]:
@@ -195,17 +199,15 @@ func (s *dirStream) merge(page oss.ListPage, gen uint64, last bool) []dirent {
 		case !last && o.Key+"/" > lastKey:
 			s.pending = append(s.pending, o)
 		default:
-			out = append(out, dirent{name: rest, e: entry{kind: kindFile, info: o}})
+			out = append(out, dirent{name: rest, path: o.Key, e: entry{kind: kindFile, info: metaOf(o)}})
 		}
 	}
 	slices.SortFunc(out, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
 	kept := out[:0]
 	for _, d := range out {
-		d.path = s.prefix + d.name
-		d.e.info.Key = d.path
 		// The cache may hold a newer answer; a name a later lookup found
 		// missing is left out rather than shown with no metadata.
-		if d.e = s.t.cache.put(d.path, d.e.kind, d.e.info, gen); d.e.kind != kindMissing {
+		if d.e = s.t.cache.put(d.path, d.e.kind, d.e.info.object(d.path), gen); d.e.kind != kindMissing {
 			kept = append(kept, d)
 		}
 	}

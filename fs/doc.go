@@ -66,7 +66,7 @@
 //
 // # Lock order
 //
-// Locks are per node (dirNode.mu, fileNode.mu), per reader
+// Locks are per directory node (dirNode.mu), per reader
 // (prefetcher.mu), in the budget (readBudget.mu) and in the cache
 // (metaCache.mu). The only nesting is prefetcher.mu then readBudget.mu
 // (a reader takes and returns buffers under its own lock); no other lock

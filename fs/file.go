@@ -2,7 +2,7 @@ package fs
 
 import (
 	"context"
-	"sync"
+	"sync/atomic"
 	"syscall"
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
@@ -12,13 +12,13 @@ import (
 // fileNode is one object. Its metadata lives in the metadata cache, not
 // in the node: go-fuse keeps one node per inode number for as long as the
 // kernel remembers it, while the object behind the name may change.
+// The kernel keeps a node per name a listing showed, so the node is kept
+// small: the pinned ETag is a pointer, set only by an open.
 type fileNode struct {
 	fusefs.Inode
-	t    *tree
-	path string // the object key
-
-	mu       sync.Mutex // guards lastETag
-	lastETag string     // ETag pinned by the previous open
+	t        *tree
+	path     string                 // the object key (shared with the cache and the name)
+	lastETag atomic.Pointer[string] // ETag pinned by the previous open; nil before the first
 }
 
 var (
@@ -49,7 +49,7 @@ func (n *fileNode) Getattr(ctx context.Context, f fusefs.FileHandle, out *fuse.A
 	if errno != 0 {
 		return errno
 	}
-	n.t.fileAttr(e.info, &out.Attr)
+	n.t.fileAttr(e.info.object(n.path), &out.Attr)
 	out.SetTimeout(n.t.cache.ttlLeft(e))
 	return 0
 }
@@ -65,15 +65,14 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, u
 	if errno != 0 {
 		return nil, 0, errno
 	}
-	n.mu.Lock()
-	keep := n.lastETag != "" && n.lastETag == e.info.ETag
-	n.lastETag = e.info.ETag
-	n.mu.Unlock()
+	etag := e.info.ETag
+	last := n.lastETag.Swap(&etag)
+	keep := last != nil && *last != "" && *last == etag
 	var fuseFlags uint32
 	if keep {
 		fuseFlags = fuse.FOPEN_KEEP_CACHE
 	}
-	return newFileHandle(n.t, e.info), fuseFlags, 0
+	return newFileHandle(n.t, e.info.object(n.path)), fuseFlags, 0
 }
 
 // Getxattr answers ENOSYS: the kernel then marks the whole mount as
