@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -60,14 +59,7 @@ func startManglingProxy(t *testing.T, target string) *manglingProxy {
 		}
 		return nil
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: rp}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	p.url = "http://" + ln.Addr().String()
+	p.url = serveLoopback(t, rp)
 	return p
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -54,14 +53,7 @@ func startSTSRecorder(t *testing.T, target string) *stsRecorder {
 		}
 		return nil
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: rp}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	rec.url = "http://" + ln.Addr().String()
+	rec.url = serveLoopback(t, rp)
 	return rec
 }
 
