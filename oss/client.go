@@ -63,6 +63,11 @@ type Config struct {
 	Now func() time.Time
 	// UserAgent is sent on every request; default "ossmount/<version>".
 	UserAgent string
+	// MaxRequestsPerSecond caps the requests of this client (one mount)
+	// per second; 0 means no cap until OSS throttles (see governor.go).
+	MaxRequestsPerSecond float64
+	// MaxBandwidth caps the response body bytes read per second; 0: none.
+	MaxBandwidth int64
 }
 
 // Client is a read-only OSS client for one bucket. It is safe for
@@ -86,6 +91,9 @@ type Client struct {
 	attemptTimeout time.Duration // bounds small-body attempts (list, head, errors)
 
 	clockOffset atomic.Int64 // server time − local time, in nanoseconds
+
+	stats *clientStats // counters read by Stats
+	gov   *governor    // paces every attempt
 }
 
 // New validates cfg, fills its defaults and returns a Client that signs with
@@ -108,6 +116,9 @@ func New(cfg Config, provider creds.Provider) (*Client, error) {
 	if cfg.ResponseHeaderTimeout <= 0 {
 		cfg.ResponseHeaderTimeout = 30 * time.Second
 	}
+	if cfg.MaxRequestsPerSecond < 0 || cfg.MaxBandwidth < 0 {
+		return nil, errors.New("oss: new client: negative MaxRequestsPerSecond or MaxBandwidth")
+	}
 	c := &Client{
 		provider:       provider,
 		hc:             cfg.HTTPClient,
@@ -122,6 +133,8 @@ func New(cfg Config, provider creds.Provider) (*Client, error) {
 		baseDelay:      cfg.RetryBaseDelay,
 		maxDelay:       cfg.RetryMaxDelay,
 		attemptTimeout: 2 * cfg.ResponseHeaderTimeout,
+		stats:          newClientStats(),
+		gov:            newGovernor(cfg.MaxRequestsPerSecond, cfg.MaxBandwidth),
 	}
 	switch strings.ToLower(cfg.SignatureVersion) {
 	case "", signatureV4:

@@ -153,6 +153,7 @@ func (r *rangeReader) resume() error {
 		return fmt.Errorf("oss: get %q: body cut at offset %d and no ETag to resume safely: %w",
 			r.key, r.pos, errors.Join(io.ErrUnexpectedEOF, cause))
 	}
+	r.c.stats.retry(RetryBodyCut)
 	r.c.log.Warn("oss: resuming cut body", "op", "get", "key", r.key, "attempt", r.resumes,
 		"offset", r.pos, "error", cause.Error())
 	if err := r.open(); err != nil {

@@ -67,7 +67,9 @@ func (c *Client) send(ctx context.Context, cl *call, cred creds.Credentials) (*h
 	}
 	signTime := c.now().Add(time.Duration(c.clockOffset.Load()))
 	c.sign.signRequest(req, cl.key, cred, signTime, nil, nil)
+	sent := time.Now()
 	resp, err := c.hc.Do(req)
+	c.observe(ctx, cl.op, resp, sent) // metrics, the governor, counted body bytes
 	if err != nil {
 		if isPermanentTransportError(err) {
 			return nil, err

@@ -59,6 +59,9 @@ func (c *Client) retry(ctx context.Context, op, key string, attempt attemptFunc)
 			}
 			return fmt.Errorf("oss: %s %q: credentials: %w", op, key, err)
 		}
+		if err := c.gov.wait(ctx); err != nil {
+			return fmt.Errorf("oss: %s %q: waiting for the request rate limit: %w", op, key, err)
+		}
 		err = attempt(ctx, cred)
 		if err == nil {
 			return nil
@@ -94,6 +97,7 @@ func (c *Client) retry(ctx context.Context, op, key string, attempt attemptFunc)
 		if (n >= c.maxAttempts && !slowDown) || time.Since(start)+wait > c.maxRetryTime {
 			return wrapFinal(op, key, err)
 		}
+		c.stats.retry(retryReason(err))
 		c.logRetry(op, key, n, wait, err)
 		if wait > 0 {
 			t := time.NewTimer(wait)

@@ -122,6 +122,9 @@ func (s *Server) serveOSS(rw http.ResponseWriter, r *http.Request) {
 	case chance(f.ThrottleRate):
 		s.writeError(w, r, &ossError{Status: 503, Code: "TotalQpsLimitExceeded", Message: "Please reduce your request rate."})
 		return
+	case s.rate.over(time.Now()):
+		s.writeError(w, r, &ossError{Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."})
+		return
 	}
 
 	if req.op == "ListBuckets" {

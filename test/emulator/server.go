@@ -43,6 +43,7 @@ type Server struct {
 	ids    *identities
 	faults *faultSwitch
 	counts *counters
+	rate   rateThrottle // SetThrottleAbove
 
 	ossLn, stsLn   net.Listener
 	ossSrv, stsSrv *http.Server
