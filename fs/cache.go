@@ -58,6 +58,9 @@ type metaCache struct {
 
 	mu  sync.Mutex // makes compare-and-store in put atomic; lru has its own lock
 	lru *lru.Cache[string, entry]
+
+	size                    int // capacity in entries
+	hits, misses, evictions atomic.Int64
 }
 
 func newMetaCache(size int, posTTL, negTTL time.Duration, now func() time.Time) (*metaCache, error) {
@@ -65,7 +68,7 @@ func newMetaCache(size int, posTTL, negTTL time.Duration, now func() time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	return &metaCache{now: now, posTTL: posTTL, negTTL: negTTL, lru: l}, nil
+	return &metaCache{now: now, posTTL: posTTL, negTTL: negTTL, lru: l, size: size}, nil
 }
 
 // begin returns the generation to stamp on the answer of a request that is
@@ -76,8 +79,10 @@ func (c *metaCache) begin() uint64 { return c.gen.Add(1) }
 func (c *metaCache) get(path string) (entry, bool) {
 	e, ok := c.lru.Get(path)
 	if !ok || !c.now().Before(e.expires) {
+		c.misses.Add(1)
 		return entry{}, false
 	}
+	c.hits.Add(1)
 	return e, true
 }
 
@@ -96,7 +101,9 @@ func (c *metaCache) put(path string, k kind, info oss.ObjectInfo, gen uint64) en
 	if old, ok := c.lru.Peek(path); ok && old.gen > gen && now.Before(old.expires) {
 		return old
 	}
-	c.lru.Add(path, e)
+	if c.lru.Add(path, e) {
+		c.evictions.Add(1)
+	}
 	return e
 }
 

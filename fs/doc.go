@@ -44,6 +44,15 @@
 // (1 MiB) so the kernel sends 1 MiB reads (more made no difference in
 // bench), and getxattr answers ENOSYS so the kernel stops asking.
 //
+// # Metrics
+//
+// Metrics (metrics.go) reads counters kept in atomics: metadata cache
+// hits, misses, evictions and entries, read-ahead memory, and, with
+// Config.RecordOps, the latency and errors of each FUSE operation and the
+// files open. go-fuse's node API has no per-operation hook, so RecordOps
+// mounts through a wrapper of its raw filesystem that times the
+// operations ossmount serves (two clock reads per operation).
+//
 // # Non-goals
 //
 // Writing of any kind (every write operation answers EROFS), symlinks,

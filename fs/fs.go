@@ -57,6 +57,9 @@ type Config struct {
 	ReadAheadMaxBytes int64        // one open file; default 64 MiB (its share shrinks as more files read ahead)
 	PartSize          int64        // largest ranged GET; default 2 MiB, at least 256 KiB is used
 	Logger            *slog.Logger // nil: discard
+	// RecordOps times every FUSE operation and counts open files for
+	// Metrics (metrics.go); off, the mount runs go-fuse's server as is.
+	RecordOps bool
 
 	// Now is the clock for cache expiry; nil means time.Now. Tests inject it.
 	Now func() time.Time
@@ -67,6 +70,7 @@ type Config struct {
 type FS struct {
 	t    *tree
 	root *dirNode
+	ops  *opRecorder // nil unless Config.RecordOps
 }
 
 // Stats are counters over the life of the mount.
@@ -146,7 +150,11 @@ func New(cfg Config, store Store) (*FS, error) {
 			backWindow: 4 << 20, // the kernel's concurrent reads land up to ~4 MiB behind the newest
 		},
 	}
-	return &FS{t: t, root: newDirNode(t, cfg.Prefix)}, nil
+	f := &FS{t: t, root: newDirNode(t, cfg.Prefix)}
+	if cfg.RecordOps {
+		f.ops = &opRecorder{}
+	}
+	return f, nil
 }
 
 // Root is the node to mount.
@@ -195,7 +203,7 @@ func Mount(mountpoint string, f *FS, opts *fusefs.Options) (*fuse.Server, error)
 	if opts == nil {
 		opts = f.MountOptions("ossmount", false, false)
 	}
-	srv, err := fusefs.Mount(mountpoint, f.Root(), opts)
+	srv, err := f.mount(mountpoint, opts)
 	if err != nil {
 		return nil, fmt.Errorf("fs: mount %s: %w", mountpoint, err)
 	}

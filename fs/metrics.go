@@ -1,0 +1,197 @@
+package fs
+
+import (
+	"sync/atomic"
+	"time"
+
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ossmount/ossmount/oss"
+)
+
+// Metrics are the node tree's counters and gauges, read when an exporter
+// is scraped. Counters count since New.
+type Metrics struct {
+	CacheHits, CacheMisses int64 // metadata cache lookups answered / not answered (absent or expired)
+	CacheEvictions         int64 // entries pushed out by the count bound
+	CacheEntries           int   // entries held now, expired ones included
+	CacheCapacity          int   // MetadataCacheSize
+
+	ReadAheadUsed    int64 // bytes of read-ahead buffers in use now
+	ReadAheadPeak    int64 // highest ReadAheadUsed so far
+	ReadAheadLimit   int64 // ReadAheadBudget
+	ReadAheadHandles int   // open files reading ahead now
+
+	// Ops are the FUSE operations answered, by op name (lookup, getattr,
+	// open, read, ...), and OpenFiles the files open now; both only with
+	// Config.RecordOps (nil and -1 without).
+	Ops       map[string]OpMetrics
+	OpenFiles int64
+}
+
+// OpMetrics describe one kind of FUSE operation.
+type OpMetrics struct {
+	Latency oss.HistogramSnapshot // from the kernel's request to the answer
+	Errors  int64                 // answered with an errno
+}
+
+// Metrics returns the counters now.
+func (f *FS) Metrics() Metrics {
+	c, b := f.t.cache, f.t.budget
+	m := Metrics{
+		CacheHits:      c.hits.Load(),
+		CacheMisses:    c.misses.Load(),
+		CacheEvictions: c.evictions.Load(),
+		CacheEntries:   c.lru.Len(),
+		CacheCapacity:  c.size,
+		ReadAheadLimit: b.limit,
+		OpenFiles:      -1,
+	}
+	b.mu.Lock()
+	m.ReadAheadUsed, m.ReadAheadPeak, m.ReadAheadHandles = b.used, b.peak, b.active
+	b.mu.Unlock()
+	if r := f.ops; r != nil {
+		m.Ops = make(map[string]OpMetrics, len(opNames))
+		for i, name := range opNames {
+			m.Ops[name] = OpMetrics{Latency: r.ops[i].latency.Snapshot(), Errors: r.ops[i].errors.Load()}
+		}
+		m.OpenFiles = r.open.Load()
+	}
+	return m
+}
+
+// The FUSE operations timed one by one; the rest (forget, access, the
+// write operations that answer EROFS) are not worth a series.
+const (
+	opLookup = iota
+	opGetattr
+	opOpen
+	opRead
+	opFlush
+	opRelease
+	opOpendir
+	opReaddir
+	opReaddirplus
+	opReleasedir
+	opStatfs
+	opCount
+)
+
+var opNames = [opCount]string{"lookup", "getattr", "open", "read", "flush", "release",
+	"opendir", "readdir", "readdirplus", "releasedir", "statfs"}
+
+// opRecorder wraps go-fuse's raw filesystem (the node API has no per-op
+// hook) and times the operations ossmount serves. Each costs two clock
+// reads and two atomic adds; a 1 MiB read takes a thousand times longer.
+type opRecorder struct {
+	fuse.RawFileSystem
+	ops [opCount]struct {
+		latency oss.Histogram
+		errors  atomic.Int64
+	}
+	open atomic.Int64 // files opened and not yet released
+}
+
+func (r *opRecorder) done(op int, start time.Time, st fuse.Status) {
+	r.ops[op].latency.Observe(time.Since(start))
+	if st != fuse.OK {
+		r.ops[op].errors.Add(1)
+	}
+}
+
+// mount mounts the tree, through the recorder when there is one.
+func (f *FS) mount(mountpoint string, opts *fusefs.Options) (*fuse.Server, error) {
+	if f.ops == nil {
+		return fusefs.Mount(mountpoint, f.Root(), opts)
+	}
+	f.ops.RawFileSystem = fusefs.NewNodeFS(f.Root(), opts)
+	srv, err := fuse.NewServer(f.ops, mountpoint, &opts.MountOptions)
+	if err != nil {
+		return nil, err
+	}
+	go srv.Serve()
+	if err := srv.WaitMount(); err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+
+func (r *opRecorder) Lookup(cancel <-chan struct{}, h *fuse.InHeader, name string, out *fuse.EntryOut) fuse.Status {
+	start := time.Now()
+	st := r.RawFileSystem.Lookup(cancel, h, name, out)
+	r.done(opLookup, start, st)
+	return st
+}
+
+func (r *opRecorder) GetAttr(cancel <-chan struct{}, in *fuse.GetAttrIn, out *fuse.AttrOut) fuse.Status {
+	start := time.Now()
+	st := r.RawFileSystem.GetAttr(cancel, in, out)
+	r.done(opGetattr, start, st)
+	return st
+}
+
+func (r *opRecorder) Open(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
+	start := time.Now()
+	st := r.RawFileSystem.Open(cancel, in, out)
+	if st == fuse.OK {
+		r.open.Add(1)
+	}
+	r.done(opOpen, start, st)
+	return st
+}
+
+func (r *opRecorder) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (fuse.ReadResult, fuse.Status) {
+	start := time.Now()
+	res, st := r.RawFileSystem.Read(cancel, in, buf)
+	r.done(opRead, start, st)
+	return res, st
+}
+
+func (r *opRecorder) Flush(cancel <-chan struct{}, in *fuse.FlushIn) fuse.Status {
+	start := time.Now()
+	st := r.RawFileSystem.Flush(cancel, in)
+	r.done(opFlush, start, st)
+	return st
+}
+
+func (r *opRecorder) Release(cancel <-chan struct{}, in *fuse.ReleaseIn) {
+	start := time.Now()
+	r.RawFileSystem.Release(cancel, in)
+	r.open.Add(-1)
+	r.done(opRelease, start, fuse.OK)
+}
+
+func (r *opRecorder) OpenDir(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
+	start := time.Now()
+	st := r.RawFileSystem.OpenDir(cancel, in, out)
+	r.done(opOpendir, start, st)
+	return st
+}
+
+func (r *opRecorder) ReadDir(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntryList) fuse.Status {
+	start := time.Now()
+	st := r.RawFileSystem.ReadDir(cancel, in, out)
+	r.done(opReaddir, start, st)
+	return st
+}
+
+func (r *opRecorder) ReadDirPlus(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntryList) fuse.Status {
+	start := time.Now()
+	st := r.RawFileSystem.ReadDirPlus(cancel, in, out)
+	r.done(opReaddirplus, start, st)
+	return st
+}
+
+func (r *opRecorder) ReleaseDir(in *fuse.ReleaseIn) {
+	start := time.Now()
+	r.RawFileSystem.ReleaseDir(in)
+	r.done(opReleasedir, start, fuse.OK)
+}
+
+func (r *opRecorder) StatFs(cancel <-chan struct{}, in *fuse.InHeader, out *fuse.StatfsOut) fuse.Status {
+	start := time.Now()
+	st := r.RawFileSystem.StatFs(cancel, in, out)
+	r.done(opStatfs, start, st)
+	return st
+}

@@ -1,0 +1,86 @@
+package fs
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Through a real mount, Metrics count the FUSE operations, the files open
+// and the metadata cache's hits, misses and evictions.
+func TestMetricsCountOpsAndCache(t *testing.T) {
+	store := newFakeStore()
+	for _, k := range []string{"a", "b", "c", "d"} {
+		store.put("dir/"+k, []byte(strings.Repeat(k, 1000)))
+	}
+	f, err := New(Config{RecordOps: true, MetadataCacheSize: 3}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mnt := mountForTest(t, f)
+	entries, err := os.ReadDir(filepath.Join(mnt, "dir"))
+	if err != nil || len(entries) != 4 {
+		t.Fatalf("readdir: %d entries, %v", len(entries), err)
+	}
+	file, err := os.Open(filepath.Join(mnt, "dir", "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := f.Metrics(); m.OpenFiles != 1 {
+		t.Errorf("open files with one open = %d, want 1", m.OpenFiles)
+	}
+	buf := make([]byte, 1000)
+	if _, err := file.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	file.Close()
+	// "d" was listed last and is still cached: its open is a hit.
+	if _, err := os.ReadFile(filepath.Join(mnt, "dir", "d")); err != nil {
+		t.Fatal(err)
+	}
+	store.setInject(func(op, key string) error {
+		if op == "get" {
+			return serviceError(op, key, 500, "InternalError")
+		}
+		return nil
+	})
+	if _, err := os.ReadFile(filepath.Join(mnt, "dir", "b")); err == nil {
+		t.Fatal("read with a failing store succeeded")
+	}
+
+	m := f.Metrics()
+	for _, op := range []string{"lookup", "open", "read", "release", "opendir"} {
+		if m.Ops[op].Latency.Count == 0 {
+			t.Errorf("no %s counted: %+v", op, m.Ops[op])
+		}
+	}
+	if m.Ops["read"].Errors == 0 {
+		t.Error("the failed read was not counted as an error")
+	}
+	if m.OpenFiles != 0 {
+		t.Errorf("open files after close = %d, want 0", m.OpenFiles)
+	}
+	// A listing of four names into a cache of three evicts one; lookups
+	// and opens then hit or miss it.
+	if m.CacheEvictions == 0 || m.CacheEntries != 3 || m.CacheCapacity != 3 {
+		t.Errorf("cache: %d evictions, %d/%d entries; want >0 evictions, 3/3", m.CacheEvictions, m.CacheEntries, m.CacheCapacity)
+	}
+	if m.CacheHits == 0 || m.CacheMisses == 0 {
+		t.Errorf("cache hits %d, misses %d: want both counted", m.CacheHits, m.CacheMisses)
+	}
+	if m.ReadAheadLimit != DefaultReadAheadBudget {
+		t.Errorf("read-ahead limit %d, want %d", m.ReadAheadLimit, DefaultReadAheadBudget)
+	}
+}
+
+// Without RecordOps the mount runs go-fuse's server unwrapped.
+func TestMetricsWithoutRecordOps(t *testing.T) {
+	f, err := New(Config{}, newFakeStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := f.Metrics(); m.Ops != nil || m.OpenFiles != -1 {
+		t.Fatalf("ops %v, open files %d; want nil and -1", m.Ops, m.OpenFiles)
+	}
+}
