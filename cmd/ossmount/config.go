@@ -29,6 +29,8 @@ type settings struct {
 	debugFUSE  bool
 	logLevel   slog.Level
 	logFile    string
+	// metricsAddr is where /metrics is served; "" for nowhere.
+	metricsAddr string
 }
 
 // readSettings maps the flag table onto the package Configs. It checks every
@@ -58,6 +60,9 @@ func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, er
 		ResponseHeaderTimeout: c.Duration("request-timeout"),
 		UserAgent:             "ossmount/" + version,
 		Logger:                logger,
+	}
+	if err := readGovernor(c, &s); err != nil {
+		return s, err
 	}
 
 	if s.policyJSON, err = sessionPolicy(c.String("policy-file"), tgt, logger); err != nil {
@@ -119,6 +124,7 @@ func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, er
 		ReadAheadMaxBytes: readAhead["read-ahead"],
 		PartSize:          readAhead["part-size"],
 		Logger:            logger,
+		RecordOps:         s.metricsAddr != "",
 	}
 	return s, nil
 }

@@ -62,6 +62,11 @@ func runMount(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	obs, err := startObservability(s, manager, client, fsys, logger)
+	if err != nil {
+		return err
+	}
+	defer obs.Close()
 	server, err := ossfs.Mount(s.mountpoint, fsys, fsys.MountOptions(tgt.String(), s.allowOther, s.debugFUSE))
 	if err != nil {
 		return fmt.Errorf("mounting %s at %s: %w", tgt, s.mountpoint, err)
