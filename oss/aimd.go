@@ -17,7 +17,12 @@ const (
 	// sending less than this is left to per-request backoff: so few
 	// requests are not what exhausts an account's QPS limit.
 	aimdMinRate = 10.0
-	rateSlot    = 250 * time.Millisecond
+	// aimdCutInterval is the least time between cuts. OSS measures QPS
+	// in one-second windows, so requests sent just after a cut are still
+	// throttled until the window ends; cutting for each would drive the
+	// rate to the floor in one burst.
+	aimdCutInterval = time.Second
+	rateSlot        = 250 * time.Millisecond
 	rateSlots   = 4 // the measured rate covers the last second
 )
 
@@ -101,10 +106,11 @@ func (a *aimd) limit(now time.Time) float64 {
 
 // throttled records a throttling answer at now to a request sent at sentAt.
 // Answers to requests sent before the last cut say nothing about the rate
-// set by it, so a burst of them cuts once, not once each. It reports
-// whether the limit was cut.
+// set by it, and cuts are at least aimdCutInterval apart, so a burst of
+// throttling answers cuts once, not once each. It reports whether the
+// limit was cut.
 func (a *aimd) throttled(now, sentAt time.Time) bool {
-	if a.engaged && sentAt.Before(a.cutAt) {
+	if a.engaged && (sentAt.Before(a.cutAt) || now.Sub(a.cutAt) < aimdCutInterval) {
 		return false
 	}
 	floor := aimdMinRate

@@ -31,9 +31,13 @@ func TestAIMDUnlimitedEngagesOnlyOnThrottling(t *testing.T) {
 	if l := a.limit(t0); !near(l, 100) {
 		t.Fatalf("limit after the cut = %v, want 100 (half the 200/s sent)", l)
 	}
-	// Answers to requests sent before the cut do not cut again.
+	// Answers to requests sent before the cut do not cut again, nor
+	// answers within a second of the cut.
 	if a.throttled(t0.Add(10*time.Millisecond), t0.Add(-5*time.Millisecond)) {
 		t.Fatal("a throttle for a request sent before the cut cut again")
+	}
+	if a.throttled(t0.Add(500*time.Millisecond), t0.Add(100*time.Millisecond)) {
+		t.Fatal("a throttle half a second after the cut cut again")
 	}
 	// Additive increase: +20/s per second (a tenth of 200 per second).
 	if l := a.limit(t0.Add(2 * time.Second)); !near(l, 140) {
@@ -89,11 +93,14 @@ func TestAIMDFloor(t *testing.T) {
 	a := newAIMD(0)
 	sendAt(a, t0, 1000)
 	now := t0
-	// A throttling storm: every answer throttled, every cut taken.
+	if !a.throttled(now, now) {
+		t.Fatal("1000 requests/s throttled: no cut")
+	}
+	// A throttling storm: every answer throttled, a cut each second.
 	for i := 0; i < 50; i++ {
+		now = now.Add(time.Second)
 		a.sent(now)
 		a.throttled(now, now)
-		now = now.Add(time.Millisecond)
 	}
 	if l := a.limit(now); l < aimdMinRate || l > 2*aimdMinRate {
 		t.Fatalf("limit after a storm = %v, want about the floor %v", l, aimdMinRate)
