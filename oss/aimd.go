@@ -23,7 +23,7 @@ const (
 	// rate to the floor in one burst.
 	aimdCutInterval = time.Second
 	rateSlot        = 250 * time.Millisecond
-	rateSlots   = 4 // the measured rate covers the last second
+	rateSlots       = 4 // the measured rate covers the last second
 )
 
 // aimd decides the request rate limit of a mount from the throttling

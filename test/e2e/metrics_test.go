@@ -425,9 +425,10 @@ func TestGovernorConvergesUnderThrottling(t *testing.T) {
 	if !(cuts > 0) || !(minLimit <= 2*limit) {
 		t.Errorf("governor: %v cuts, lowest rate limit %v; want it cut to near %d/s", cuts, minLimit, limit)
 	}
-	// Converged: most requests get through. Retries alone (no governor)
-	// keep 16 readers at the server's door, and most answers are 503.
-	if throttled > gets {
+	// Converged: few answers are 503 (measured 6-12%). With the governor
+	// disabled, retries alone keep 16 readers at the server's door: 35%
+	// of the answers were 503 and the reads took 14 s instead of 8.
+	if 4*throttled > gets+throttled {
 		t.Errorf("%d throttled answers for %d GETs served: the mount did not slow down\nlog tail: %s",
 			throttled, gets, tail(readFile(t, logFile), 2000))
 	}
