@@ -20,8 +20,9 @@
 // # Concurrency
 //
 // A *Client is safe for concurrent use and holds no locks across I/O: its
-// shared mutable state is an atomic clock offset and an atomically swapped
-// signing-key cache. The io.ReadCloser from GetRange belongs to one reader.
+// shared mutable state is an atomic clock offset, an atomically swapped
+// signing-key cache, atomic counters, and the governor (one mutex, never
+// held while waiting). The io.ReadCloser from GetRange belongs to one reader.
 //
 // # Errors
 //
@@ -47,6 +48,19 @@
 // signed afresh (new x-oss-date, current credentials, current offset).
 // A GetRange body cut mid-stream is resumed inside the reader from the
 // first missing byte, pinned with If-Match.
+//
+// # Governor and metrics
+//
+// Every attempt first waits (on the call's ctx) for the client's request
+// governor (governor.go): a token bucket of Config.MaxRequestsPerSecond
+// whose rate an AIMD controller (aimd.go) halves on 429/503 answers, at
+// most once a second, and raises by a tenth of its reference rate each
+// second; without MaxRequestsPerSecond it is unlimited until the first
+// throttling answer and lifted again once recovered. Config.MaxBandwidth
+// paces the bytes read from response bodies. The client counts attempts
+// by op and status, their latency to the response headers, retries by
+// reason, throttled answers and body bytes in atomics (metrics.go);
+// Stats reads them, so exporting costs nothing on the request path.
 //
 // Retries are logged at Warn with op, key, attempt, status, code and
 // request_id. Secrets, tokens, Authorization headers and signed URLs are
