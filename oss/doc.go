@@ -21,8 +21,8 @@
 //
 // A *Client is safe for concurrent use and holds no locks across I/O: its
 // shared mutable state is an atomic clock offset, an atomically swapped
-// signing-key cache, atomic counters, and the governor (one mutex, never
-// held while waiting). The io.ReadCloser from GetRange belongs to one reader.
+// signing-key cache, counters (atomics, and a per-op mutex around one map
+// increment) and the governor (one mutex, never held while waiting). The io.ReadCloser from GetRange belongs to one reader.
 //
 // # Errors
 //
