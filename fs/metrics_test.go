@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Through a real mount, Metrics count the FUSE operations, the files open
@@ -49,7 +50,13 @@ func TestMetricsCountOpsAndCache(t *testing.T) {
 		t.Fatal("read with a failing store succeeded")
 	}
 
-	m := f.Metrics()
+	// The kernel sends RELEASE after close(2) returns: wait for it.
+	var m Metrics
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if m = f.Metrics(); m.OpenFiles == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
 	for _, op := range []string{"lookup", "open", "read", "release", "opendir"} {
 		if m.Ops[op].Latency.Count == 0 {
 			t.Errorf("no %s counted: %+v", op, m.Ops[op])
