@@ -78,7 +78,9 @@
 //
 // # Faults, counters and the admin endpoint
 //
-// SetFaults switches Faults while running; Counters reports requests by
+// SetFaults switches Faults while running; SetThrottleAbove(R) answers 503
+// SlowDown to requests beyond R in each one-second window, as OSS does at
+// an account's QPS limit (in-process only); Counters reports requests by
 // operation and by "operation status", bytes sent, connections opened and
 // every AssumeRole call. For the program the same is reachable over HTTP on
 // the OSS listener (path-style only; "_" cannot start a bucket name):
