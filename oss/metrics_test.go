@@ -97,3 +97,25 @@ func TestGovernorLimitsShowInStats(t *testing.T) {
 		t.Fatal("negative MaxBandwidth accepted")
 	}
 }
+
+// With MaxRequestsPerSecond, requests beyond the burst wait for the
+// bucket: the governor counts them as delayed, and all succeed.
+func TestGovernorDelaysBeyondTheRate(t *testing.T) {
+	s := startEmulator(t, emulator.Config{})
+	s.PutObject(bucket, "k", []byte("x"))
+	c := newClient(t, s, demo, func(cfg *oss.Config) { cfg.MaxRequestsPerSecond = 20 })
+	for i := 0; i < 8; i++ {
+		if _, err := c.Head(context.Background(), "k"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Burst 2 (a tenth of a second of requests): at least 6 of 8 waited.
+	if g := c.Stats().Governor; g.Delayed < 6 {
+		t.Fatalf("governor %+v: want at least 6 requests delayed", g)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Head(ctx, "k"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("head with a cancelled ctx while rate-limited: %v", err)
+	}
+}
