@@ -137,3 +137,25 @@ func TestAIMDSlowSenderNotLimited(t *testing.T) {
 		t.Fatalf("limit = %v, want +Inf", l)
 	}
 }
+
+func TestIsThrottle(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		code   string
+		want   bool
+	}{
+		{429, "", true},
+		{503, "TotalQpsLimitExceeded", true},
+		{503, "DownloadTrafficRateLimitExceeded", true},
+		{503, "SlowDown", true},
+		{503, "", true}, // a HEAD without x-oss-err: assume the worst
+		{503, "ServiceUnavailable", false},
+		{503, "InternalError", false},
+		{500, "InternalError", false},
+		{403, "AccessDenied", false},
+	} {
+		if got := isThrottle(&ServiceError{StatusCode: tc.status, Code: tc.code}); got != tc.want {
+			t.Errorf("isThrottle(%d %s) = %v, want %v", tc.status, tc.code, got, tc.want)
+		}
+	}
+}

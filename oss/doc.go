@@ -53,7 +53,8 @@
 //
 // Every attempt first waits (on the call's ctx) for the client's request
 // governor (governor.go): a token bucket of Config.MaxRequestsPerSecond
-// whose rate an AIMD controller (aimd.go) halves on 429/503 answers, at
+// whose rate an AIMD controller (aimd.go) halves on throttling answers
+// (429, or 503 with a throttling code: isThrottle), at
 // most once a second, and raises by a tenth of its reference rate each
 // second; without MaxRequestsPerSecond it is unlimited until the first
 // throttling answer and lifted again once recovered. Config.MaxBandwidth

@@ -100,11 +100,9 @@ func (g *governor) wait(ctx context.Context) error {
 	return nil
 }
 
-// answered tells the controller that a request sent at sent got status.
-func (g *governor) answered(sent time.Time, status int) {
-	if status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
-		return
-	}
+// throttledAt tells the controller that a request sent at sent was
+// throttled.
+func (g *governor) throttledAt(sent time.Time) {
 	now := time.Now()
 	g.mu.Lock()
 	if g.ctl.throttled(now, sent) {
@@ -152,8 +150,8 @@ func (b *countedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// observe records one attempt sent at sent: its latency and status, the
-// throttling it may signal, and from now on the bytes of its body.
+// observe records one attempt sent at sent: its latency and status, and
+// from now on the bytes of its body.
 func (c *Client) observe(ctx context.Context, op string, resp *http.Response, sent time.Time) {
 	status := 0
 	if resp != nil {
@@ -161,5 +159,28 @@ func (c *Client) observe(ctx context.Context, op string, resp *http.Response, se
 		resp.Body = &countedBody{ReadCloser: resp.Body, ctx: ctx, c: c}
 	}
 	c.stats.request(op, status, time.Since(sent))
-	c.gov.answered(sent, status)
+}
+
+// observeError records an error answer to a request sent at sent; a
+// throttling answer slows the whole client down.
+func (c *Client) observeError(se *ServiceError, sent time.Time) {
+	if isThrottle(se) {
+		c.stats.throttled.Add(1)
+		c.gov.throttledAt(sent)
+	}
+}
+
+// isThrottle reports an answer that asks the client to send less: any 429
+// (which OSS does not document, but the SDK honours), and a 503 with one
+// of OSS's throttling codes or none. A 503 ServiceUnavailable ("thread
+// pool is almost full") or InternalError is a busy server, retried with
+// backoff like a 500, and does not lower the rate.
+func isThrottle(se *ServiceError) bool {
+	switch {
+	case se.StatusCode == http.StatusTooManyRequests:
+		return true
+	case se.StatusCode != http.StatusServiceUnavailable:
+		return false
+	}
+	return se.Code != "ServiceUnavailable" && se.Code != "InternalError"
 }

@@ -3,7 +3,6 @@ package oss
 import (
 	"errors"
 	"maps"
-	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -61,8 +60,8 @@ func (h *Histogram) Snapshot() HistogramSnapshot {
 
 // Retry reasons, the label values of Stats.Retries.
 const (
-	RetryThrottled   = "throttled"    // 429, 503 or an OSS slow-down code
-	RetryServerError = "server_error" // another 5xx, 408
+	RetryThrottled   = "throttled"    // 429, or 503 with a throttling code (see isThrottle)
+	RetryServerError = "server_error" // another 5xx (503 ServiceUnavailable too), 408
 	RetryTransport   = "transport"    // connection refused or reset, timeout
 	RetryBadBody     = "bad_body"     // a 2xx whose body was cut, garbled or contradicted its headers
 	RetryCredentials = "credentials"  // the token was rejected; retried once with a fresh one
@@ -86,7 +85,7 @@ type Stats struct {
 	Requests      map[RequestKey]int64         // attempts by op and status
 	Latency       map[string]HistogramSnapshot // by op: from sending to the response headers
 	Retries       map[string]int64             // by reason (Retry* constants)
-	Throttled     int64                        // answers 429 or 503
+	Throttled     int64                        // throttling answers (see isThrottle)
 	BytesReceived int64                        // response body bytes read, errors and listings included
 	Governor      GovernorStats
 }
@@ -131,9 +130,6 @@ func (s *clientStats) request(op string, status int, elapsed time.Duration) {
 	o.mu.Lock()
 	o.byStatus[status]++
 	o.mu.Unlock()
-	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-		s.throttled.Add(1)
-	}
 }
 
 func (s *clientStats) retry(reason string) {
@@ -181,7 +177,7 @@ func retryReason(err error) string {
 		return RetryClockSkew
 	case errors.Is(se, ErrCredentials):
 		return RetryCredentials
-	case se.StatusCode == http.StatusTooManyRequests || se.StatusCode == http.StatusServiceUnavailable:
+	case isThrottle(se):
 		return RetryThrottled
 	}
 	return RetryServerError

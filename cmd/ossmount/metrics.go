@@ -102,7 +102,7 @@ var (
 	descRequests     = desc("oss_requests_total", "OSS requests (attempts) by operation and HTTP status; status 0: no answer.", "op", "status")
 	descLatency      = desc("oss_request_duration_seconds", "Time from sending an OSS request to its response headers.", "op")
 	descRetries      = desc("oss_retries_total", "OSS request retries (and resumed GET bodies) by reason.", "reason")
-	descThrottled    = desc("oss_throttled_total", "OSS answers 429 or 503 (slow down).")
+	descThrottled    = desc("oss_throttled_total", "OSS throttling answers: 429, or 503 with a throttling code.")
 	descBytes        = desc("oss_received_bytes_total", "Response body bytes read from OSS.")
 	descRateLimit    = desc("governor_request_rate_limit", "Requests per second the governor allows now; +Inf when nothing limits them.")
 	descBWLimit      = desc("governor_bandwidth_limit_bytes", "Response body bytes per second the governor allows; 0: unlimited.")
