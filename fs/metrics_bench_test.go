@@ -1,0 +1,17 @@
+package fs
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// BenchmarkOpRecord is what RecordOps adds to each FUSE operation (a 1 MiB
+// read through the mount takes about 1 ms).
+func BenchmarkOpRecord(b *testing.B) {
+	r := &opRecorder{}
+	for i := 0; i < b.N; i++ {
+		r.done(opRead, time.Now(), fuse.OK)
+	}
+}
