@@ -52,15 +52,16 @@ func (c *Client) retry(ctx context.Context, op, key string, attempt attemptFunc)
 	start := time.Now()
 	refreshed := false
 	for n := 1; ; n++ {
+		// The rate limit first: credentials taken after a long wait are fresh.
+		if err := c.gov.wait(ctx); err != nil {
+			return fmt.Errorf("oss: %s %q: waiting for the request rate limit: %w", op, key, err)
+		}
 		cred, err := c.provider.Retrieve(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("oss: %s %q: %w", op, key, ctx.Err())
 			}
 			return fmt.Errorf("oss: %s %q: credentials: %w", op, key, err)
-		}
-		if err := c.gov.wait(ctx); err != nil {
-			return fmt.Errorf("oss: %s %q: waiting for the request rate limit: %w", op, key, err)
 		}
 		err = attempt(ctx, cred)
 		if err == nil {
