@@ -70,7 +70,11 @@
 // own context and gets EINTR when interrupted. Goroutines belong to a
 // dirStream or a prefetcher (Close cancels and waits; a handle's Release
 // closes its prefetcher) or to one lookup. A read's ctx bounds only its
-// wait: the parts it waits for keep running for the next read. No lock is
+// wait: the parts it waits for keep running for the next read. A FLUSH
+// (any close(2) of a descriptor of the open file: a dup, a forked child
+// exiting, or the reader itself) cancels nothing; it pauses the window
+// for the closing thread's reads inside it, so a killed reader costs at
+// most the parts in flight, and RELEASE cancels those. No lock is
 // held across I/O or a channel wait.
 //
 // # Lock order

@@ -76,15 +76,11 @@ func (h *fileHandle) read(ctx context.Context, p []byte, off int64) (fuse.ReadRe
 	return fuse.ReadResultData(p[:n]), nil
 }
 
-// Flush is a close(2) of a descriptor of this open file. The read-ahead in
-// flight is cancelled at once: when a reader dies (cat ^C), the kernel's
-// own read-ahead READs outlive it, and RELEASE comes only after they are
-// answered, so without this the parts they wait on would keep downloading
-// for nobody. Those READs fail (the kernel drops the pages, nothing is
-// cached wrong); the one cost is that another descriptor of the same open
-// file (dup, fork) reading at the very moment of the close may see EINTR.
+// Flush is a close(2) of a descriptor of this open file, not necessarily
+// the one that reads (a dup, a forked child exiting): it pauses the
+// read-ahead of the closing thread and cancels nothing (prefetcher.Flush).
 func (h *fileHandle) Flush(ctx context.Context) syscall.Errno {
-	h.r.Abort()
+	h.r.Flush(callerOf(ctx))
 	return 0
 }
 

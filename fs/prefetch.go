@@ -7,6 +7,8 @@ import (
 	"io"
 	"math/bits"
 	"sync"
+
+	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
 // objectReader reads one pinned version of an object; prefetcher is the
@@ -20,9 +22,10 @@ import (
 // reads fail.
 type objectReader interface {
 	ReadAt(ctx context.Context, p []byte, off int64) (int, error)
-	// Abort cancels all read-ahead in flight, also what reads wait on (they
-	// fail with context.Canceled); later reads start afresh.
-	Abort()
+	// Flush says that thread closer closed a descriptor of the open file:
+	// it cancels nothing, but no new part starts until the reader shows it
+	// is alive (see prefetcher.Flush).
+	Flush(closer uint32)
 	Close() error
 }
 
@@ -55,7 +58,9 @@ type prefetchConfig struct {
 // two of those in a row drop the window, one alone keeps it.
 //
 // Parts run on a context owned by the prefetcher, cancelled by Close; a
-// read's ctx only bounds its wait.
+// read's ctx only bounds its wait (an interrupt, also Go's preemption
+// signal in a Go reader, cancels that wait and nothing else). A FLUSH
+// pauses the window instead of cancelling it (Flush).
 type prefetcher struct {
 	store     Store
 	key, etag string
@@ -75,6 +80,8 @@ type prefetcher struct {
 	misses   int        // consecutive reads outside the window
 	held     int64      // budget bytes held by parts (until released)
 	joined   bool       // counted as active in the budget
+	paused   bool       // after a FLUSH: no new part starts (Flush)
+	closer   uint32     // the thread whose close paused the window
 	closed   bool
 }
 
@@ -123,7 +130,7 @@ func (r *prefetcher) plan(ctx context.Context, p []byte, off int64) ([]*part, er
 		r.mu.Unlock()
 		return nil, errReaderClosed
 	}
-	parts := r.planLocked(off, off+int64(len(p)))
+	parts := r.planLocked(off, off+int64(len(p)), callerOf(ctx))
 	r.mu.Unlock()
 	if parts == nil {
 		return nil, r.get(ctx, p, off)
@@ -139,10 +146,21 @@ func (r *prefetcher) plan(ctx context.Context, p []byte, off int64) ([]*part, er
 	return parts, nil
 }
 
-// planLocked decides how [off, end) is read: it returns the parts that
-// cover it (each with a reader reference), after moving the window, or
-// nil for an exact GET.
-func (r *prefetcher) planLocked(off, end int64) []*part {
+// callerOf is the thread a FUSE request comes from (0 when unknown).
+func callerOf(ctx context.Context) uint32 {
+	if c, ok := fuse.FromContext(ctx); ok {
+		return c.Pid
+	}
+	return 0
+}
+
+// planLocked decides how [off, end) is read for thread caller: it returns
+// the parts that cover it (each with a reader reference), after moving the
+// window, or nil for an exact GET.
+func (r *prefetcher) planLocked(off, end int64, caller uint32) []*part {
+	if r.paused && caller != r.closer {
+		r.paused = false // another thread reads: the descriptor it uses is alive
+	}
 	inWindow := len(r.parts) > 0 && off >= r.parts[0].off && off <= r.next+r.windowLocked()+forwardSlack
 	if !inWindow && off == r.lastEnd {
 		// The read continues the previous one (or is the first, at 0).
@@ -173,7 +191,12 @@ func (r *prefetcher) planLocked(off, end int64) []*part {
 	if len(r.parts) == 0 {
 		r.next = off
 	}
-	r.fillLocked(end)
+	if r.paused && end > r.next {
+		r.paused = false // a read past the window: the reader is alive
+	}
+	if !r.paused {
+		r.fillLocked(end)
+	}
 	if r.next < end {
 		return nil // no budget for the parts this read needs
 	}
@@ -336,13 +359,21 @@ func (r *prefetcher) get(ctx context.Context, p []byte, off int64) error {
 	return nil
 }
 
-// Abort implements objectReader.
-func (r *prefetcher) Abort() {
+// Flush implements objectReader. A FLUSH comes with every close(2) of a
+// descriptor of the open file: a dup or a forked child closing its copy
+// while another descriptor reads on, or the reader itself dying (cat ^C).
+// The two look alike, so Flush cancels nothing: the parts in flight
+// finish and serve reads. It only pauses the window: reads of the thread
+// that closed, which may be the kernel's read-ahead of a dead process
+// (they outlive it, and RELEASE waits for them), start no new part while
+// the window covers them. The pause ends at the first read from another
+// thread, or the first read past the window, which a dead process's
+// leftover reads do not reach once the window is larger than the kernel's
+// read-ahead. So a killed reader costs at most the parts already in
+// flight (within the window), and RELEASE cancels those.
+func (r *prefetcher) Flush(closer uint32) {
 	r.mu.Lock()
-	for _, pt := range r.parts {
-		pt.cancel()
-	}
-	r.dropLocked(0)
+	r.paused, r.closer = true, closer
 	r.mu.Unlock()
 }
 

@@ -298,51 +298,6 @@ func TestPrefetchCloseCancelsParts(t *testing.T) {
 	}
 }
 
-// Abort (a FLUSH) cancels every fetch in flight, also the one a read waits
-// on, and the handle keeps working afterwards.
-func TestPrefetchAbortCancelsWaitedParts(t *testing.T) {
-	st, r, _ := newPrefetchFixture(t, 32<<20, newReadBudget(64<<20))
-	st.hold = func(off int64) bool { return true }
-	done := make(chan error, 1)
-	go func() {
-		_, err := r.ReadAt(context.Background(), make([]byte, 128<<10), 0)
-		done <- err
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for held, _ := st.counts(); held == 0; held, _ = st.counts() {
-		if time.Now().After(deadline) {
-			t.Fatal("no GET started")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	r.Abort()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("read waiting on an aborted part: %v, want context.Canceled", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("read still waiting 10s after Abort")
-	}
-	r.Close() // waits for every fetch: none may be left uncancelled
-	held, cancelled := st.counts()
-	if held == 0 || cancelled != held {
-		t.Errorf("%d GETs in flight at Abort, %d saw their ctx cancelled", held, cancelled)
-	}
-}
-
-// After Abort, reads start a new window and return the right bytes.
-func TestPrefetchReadsAfterAbort(t *testing.T) {
-	_, r, data := newPrefetchFixture(t, 8<<20, newReadBudget(64<<20))
-	defer r.Close()
-	readAll(t, r, data[:1<<20], 128<<10)
-	r.Abort()
-	got := make([]byte, 256<<10)
-	if _, err := r.ReadAt(context.Background(), got, 1<<20); err != nil || !bytes.Equal(got, data[1<<20:1<<20+len(got)]) {
-		t.Fatalf("read after Abort: %v (bytes equal: %v)", err, bytes.Equal(got, data[1<<20:1<<20+len(got)]))
-	}
-}
-
 // An interrupted read returns at once with EINTR; the handle still works.
 func TestPrefetchInterruptedRead(t *testing.T) {
 	st, r, data := newPrefetchFixture(t, 8<<20, newReadBudget(64<<20))
