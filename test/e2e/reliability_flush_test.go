@@ -115,4 +115,3 @@ func TestCloseOfOtherDescriptorKeepsReadAhead(t *testing.T) {
 		t.Errorf("%d GETs with closes of other descriptors, %d without: the closes threw read-ahead away (limit %d)", gets, baseline, limit)
 	}
 }
-
