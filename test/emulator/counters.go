@@ -18,9 +18,13 @@ type Counters struct {
 	Requests map[string]int
 	// ByStatus by "operation status", e.g. "GetObject 206", "HeadObject 404",
 	// "AssumeRole 200".
-	ByStatus        map[string]int
-	BytesSent       int64 // OSS response body bytes
-	Connections     int64 // OSS connections opened
+	ByStatus    map[string]int
+	BytesSent   int64 // OSS response body bytes
+	Connections int64 // OSS connections opened
+	// InFlight is a gauge, not a count: OSS requests whose handler has not
+	// returned yet (a response still being sent, or a hang). ResetCounters
+	// leaves it alone.
+	InFlight        int64
 	AssumeRoleCalls []AssumeRoleCall
 }
 
@@ -44,7 +48,14 @@ func newCounters() *counters {
 }
 
 func (c *counters) resetLocked() {
-	c.c = Counters{Requests: map[string]int{}, ByStatus: map[string]int{}}
+	c.c = Counters{Requests: map[string]int{}, ByStatus: map[string]int{}, InFlight: c.c.InFlight}
+}
+
+// serving adds d (1 at the start of an OSS request, -1 at its end) to InFlight.
+func (c *counters) serving(d int64) {
+	c.mu.Lock()
+	c.c.InFlight += d
+	c.mu.Unlock()
 }
 
 func (c *counters) request(op string, status int, denied bool) {

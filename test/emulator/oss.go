@@ -93,6 +93,8 @@ func (s *Server) serveOSS(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.op = operation(r, req)
+	s.counts.serving(1)
+	defer s.counts.serving(-1)
 	lim, _ := r.Context().Value(connKey{}).(*connLimiter)
 	w := &bodyWriter{ResponseWriter: rw, s: s, ctx: r.Context(), lim: lim, op: req.op}
 	start := time.Now()
