@@ -107,6 +107,17 @@ func (c *metaCache) put(path string, k kind, info oss.ObjectInfo, gen uint64) en
 	return e
 }
 
+// forget drops the entry of path if it is still the file with etag: a
+// read found that object replaced or gone, so the next lookup asks the
+// store. A newer entry (another ETag, a directory) is kept.
+func (c *metaCache) forget(path, etag string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.lru.Peek(path); ok && e.kind == kindFile && e.info.ETag == etag {
+		c.lru.Remove(path)
+	}
+}
+
 // ttlLeft is the time until e expires, never negative.
 func (c *metaCache) ttlLeft(e entry) time.Duration {
 	if d := e.expires.Sub(c.now()); d > 0 {

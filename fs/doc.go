@@ -22,7 +22,7 @@
 // while a complete listing is younger than MetadataTTL.
 // Open pins the ETag the cache holds; every GET of the handle carries
 // If-Match on it, so an object replaced while open fails that handle with
-// ESTALE, never mixing versions.
+// ESTALE, never mixing versions within what the handle reads from OSS.
 //
 // # Reads
 //
@@ -89,7 +89,12 @@
 //
 // Errno is the one mapping from errors to errnos: not found → ENOENT,
 // access denied and rejected credentials → EACCES, precondition failed →
-// ESTALE, cancelled → EINTR, anything else → EIO. Every failure a user
+// ESTALE, cancelled → EINTR, anything else → EIO. A read answers only
+// what read(2) answers on a local file: an object replaced or deleted
+// under an open handle is ESTALE (and drops the name's cache entry and the
+// kernel's attributes, so the next open sees the new version at once),
+// access refused by OSS is EIO; getattr through an open handle answers
+// the version it reads, never ENOENT. Every failure a user
 // sees (other than ENOENT and EINTR) is logged once at the point it is
 // returned, with the OSS request ID. Nothing a bucket contains can panic
 // the mount.

@@ -44,7 +44,22 @@ func (n *fileNode) stat(ctx context.Context, op string) (entry, syscall.Errno) {
 }
 
 // Getattr answers from the cache; only an expired entry costs requests.
+// Asked through an open file (fstat, or the kernel checking the size
+// before a read), it answers the version that file reads, as a local file
+// system answers for an open file that was unlinked or renamed over:
+// never ENOENT.
 func (n *fileNode) Getattr(ctx context.Context, f fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	if h, ok := f.(*fileHandle); ok {
+		n.t.fileAttr(h.info, &out.Attr)
+		if !h.stale.Load() {
+			// Another version may be current: cache this one no longer
+			// than the name's entry.
+			if e, ok := n.t.cache.get(n.path); ok && e.kind == kindFile && e.info.ETag == h.info.ETag {
+				out.SetTimeout(n.t.cache.ttlLeft(e))
+			}
+		}
+		return 0
+	}
 	e, errno := n.stat(ctx, "getattr")
 	if errno != 0 {
 		return errno
@@ -72,7 +87,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, u
 	if keep {
 		fuseFlags = fuse.FOPEN_KEEP_CACHE
 	}
-	return newFileHandle(n.t, e.info.object(n.path)), fuseFlags, 0
+	return newFileHandle(n.t, n, e.info.object(n.path)), fuseFlags, 0
 }
 
 // Getxattr answers ENOSYS: the kernel then marks the whole mount as
