@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // mountForTest mounts f at a new temporary directory and unmounts it when
@@ -34,17 +36,10 @@ func mountForTest(t testing.TB, f *FS) string {
 		t.Fatalf("mount: %v", err)
 	}
 	t.Cleanup(func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			err := srv.Unmount()
-			if err == nil {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("unmount %s: %v", dir, err)
-				return
-			}
-			time.Sleep(50 * time.Millisecond) // busy: a test's file may still be closing
+		// Retried while busy: a test's file may still be closing.
+		var err error
+		if !mounttest.WaitFor(mounttest.HangGuard, func() bool { err = srv.Unmount(); return err == nil }) {
+			t.Errorf("hang guard: unmount %s still failing after %v: %v", dir, mounttest.HangGuard, err)
 		}
 	})
 	return dir

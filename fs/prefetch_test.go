@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ossmount/ossmount/oss"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // getRecord is one GetRange a testStore saw.
@@ -278,12 +279,8 @@ func TestPrefetchCloseCancelsParts(t *testing.T) {
 	st, r, data := newPrefetchFixture(t, 32<<20, newReadBudget(64<<20))
 	st.hold = func(off int64) bool { return off >= 1<<20 }
 	readAll(t, r, data[:512<<10], 128<<10) // starts a run: parts past 1 MiB hang
-	deadline := time.Now().Add(10 * time.Second)
-	for held, _ := st.counts(); held == 0; held, _ = st.counts() {
-		if time.Now().After(deadline) {
-			t.Fatal("no read-ahead GET started")
-		}
-		time.Sleep(time.Millisecond)
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { held, _ := st.counts(); return held > 0 }) {
+		t.Fatalf("hang guard: no read-ahead GET started in %v", mounttest.HangGuard)
 	}
 	r.Close() // waits for the fetches
 	held, cancelled := st.counts()

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // newTestFS builds an FS over a fake store holding objects, with an
@@ -169,15 +171,12 @@ func TestLookupInterruptedWaiterGetsEINTR(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds or a generous deadline passes.
+// waitFor polls cond (mounttest.WaitFor) and fails the test if it never
+// holds; the bound is a hang guard, not part of what is asserted.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
+	if !mounttest.WaitFor(mounttest.HangGuard, cond) {
+		t.Fatalf("hang guard: no %s after %v", what, mounttest.HangGuard)
 	}
 }
 
@@ -314,10 +313,7 @@ func TestDirStreamFetchesAhead(t *testing.T) {
 	}
 	// Nothing more is read from the stream: pages 2 and 3 are still fetched.
 	want := 1 + pagesAhead
-	deadline := time.Now().Add(10 * time.Second)
-	for store.count("list") < want && time.Now().Before(deadline) {
-		runtime.Gosched()
-	}
+	mounttest.WaitFor(mounttest.HangGuard, func() bool { return store.count("list") >= want })
 	if n := store.count("list"); n != want {
 		t.Fatalf("%d LISTs while the reader holds page 1, want %d", n, want)
 	}

@@ -56,8 +56,9 @@ func TestReplacedWhileOpenIsStale(t *testing.T) {
 	if stale == 0 {
 		t.Fatalf("no read noticed the replacement (all served old bytes from a new request?)\nlog tail:\n%s", tail(readFile(t, logFile), 3000))
 	}
-	// A new open sees the new version once the metadata expires.
-	if !mounttest.WaitFor(15*time.Second, func() bool {
+	// A new open sees the new version (at once: the ESTALE dropped the
+	// cached ETag; polled only in case no read of the loop hit OSS).
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool {
 		got, err := os.ReadFile(filepath.Join(mnt, "obj.bin"))
 		return err == nil && bytes.Equal(got, newData)
 	}) {
@@ -109,7 +110,10 @@ func TestChangesVisibleAfterTTL(t *testing.T) {
 		{"listing updated", func() bool { return slices.Equal(names(), []string{"keep.txt", "new.txt"}) }},
 	}
 	for _, tc := range cases {
-		if !mounttest.WaitFor(ttl+5*time.Second, tc.cond) {
+		// Time under test: the change shows once the TTL has passed. The
+		// margin (10 s, five TTLs) covers the kernel's own entry timeout
+		// and scheduling on a loaded machine; the time observed is logged.
+		if !mounttest.WaitFor(ttl+10*time.Second, tc.cond) {
 			t.Errorf("%s: not after %v (TTL %v); listing %v", tc.what, time.Since(changed).Round(time.Millisecond), ttl, names())
 			continue
 		}

@@ -208,15 +208,18 @@ func TestHangGivesEIOInBoundedTime(t *testing.T) {
 	if !errors.Is(err, syscall.EIO) {
 		t.Fatalf("read during the hang: %v, want EIO", err)
 	}
-	// One oss call: 5 attempts × 1s header timeout + backoff waits of at most
-	// 0.2+0.4+0.8+1.6s = 8s. The kernel issues the read twice (a failed
-	// readahead is retried as a synchronous page read), so 16s, + slack.
-	const bound = 2*(5*time.Second+3*time.Second) + 2*time.Second
+	// Time under test (--request-timeout). One oss call: 5 attempts × 1s
+	// header timeout + backoff waits of at most 0.2+0.4+0.8+1.6s = 8s. The
+	// kernel issues the read twice (a failed readahead is retried as a
+	// synchronous page read), so 16s; + 10s for scheduling on a loaded
+	// machine. What it shows is that the timeout ends the hang, well before
+	// the 60s guard above; the time observed is logged.
+	const bound = 2*(5*time.Second+3*time.Second) + 10*time.Second
 	t.Logf("read failed with EIO after %v (request timeout 1s, bound %v)", elapsed.Round(time.Millisecond), bound)
 	if elapsed < time.Second || elapsed > bound {
 		t.Errorf("EIO after %v, want between the 1s request timeout and %v", elapsed, bound)
 	}
-	if !waitLog(logFile, 5*time.Second, "operation failed", "timeout awaiting response headers") {
+	if !waitLog(logFile, mounttest.HangGuard, "operation failed", "timeout awaiting response headers") {
 		t.Errorf("no log line for the failed read:\n%s", tail(readFile(t, logFile), 4000))
 	}
 	recoverStart := time.Now()
@@ -261,7 +264,7 @@ func TestInterruptCancelsRequests(t *testing.T) {
 	defer cmd.Process.Kill()
 	// 24 MiB read: the window (4 × the bytes read) is then far larger than
 	// the kernel's read-ahead, so cat's leftover READs lie inside it.
-	if !mounttest.WaitFor(60*time.Second, func() bool { return e.emu.Counters().BytesSent > 24<<20 }) {
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return e.emu.Counters().BytesSent > 24<<20 }) {
 		t.Fatalf("hang guard: cat read less than 24 MiB in 60s (%d bytes sent)\nlog tail:\n%s",
 			e.emu.Counters().BytesSent, tail(readFile(t, logFile), 3000))
 	}
@@ -277,7 +280,7 @@ func TestInterruptCancelsRequests(t *testing.T) {
 	u, _ := url.Parse(e.emu.OSSURL())
 	port, _ := strconv.Atoi(u.Port())
 	var last procSample
-	idle := mounttest.WaitFor(60*time.Second, func() bool {
+	idle := mounttest.WaitFor(mounttest.HangGuard, func() bool {
 		last, _ = sampleProc(pid, port)
 		return e.emu.Counters().InFlight == 0 && last.tcpUnread == 0
 	})

@@ -112,7 +112,7 @@ func TestMalformedAnswersGiveEIO(t *testing.T) {
 			if !errors.Is(err, syscall.EIO) {
 				t.Errorf("got %v, want EIO", err)
 			}
-			if !mounttest.WaitFor(5*time.Second, func() bool {
+			if !mounttest.WaitFor(mounttest.HangGuard, func() bool {
 				return strings.Contains(readFile(t, logFile)[logBefore:], "operation failed")
 			}) {
 				t.Errorf("no log line for the failure:\n%s", tail(readFile(t, logFile)[logBefore:], 3000))

@@ -36,8 +36,8 @@ func TestSIGTERMWithOpenFileLeavesNoMount(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if !mounttest.WaitFor(15*time.Second, func() bool { return !mounttest.ProcessAlive(pid) }) {
-		t.Fatalf("ossmount still running 15s after SIGTERM with a file open\nlog:\n%s", tail(readFile(t, logFile), 3000))
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return !mounttest.ProcessAlive(pid) }) {
+		t.Fatalf("hang guard: ossmount still running %v after SIGTERM with a file open\nlog:\n%s", mounttest.HangGuard, tail(readFile(t, logFile), 3000))
 	}
 	if mounttest.IsMounted(mnt) {
 		t.Fatalf("%s still mounted after SIGTERM with a file open\nlog:\n%s", mnt, tail(readFile(t, logFile), 3000))
@@ -49,8 +49,8 @@ func TestSIGTERMWithOpenFileLeavesNoMount(t *testing.T) {
 	select {
 	case err := <-done:
 		t.Logf("read on the held descriptor after the mount ended: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("read on a descriptor of the terminated mount hangs")
+	case <-time.After(mounttest.HangGuard):
+		t.Fatalf("hang guard: read on a descriptor of the terminated mount still blocked after %v", mounttest.HangGuard)
 	}
 	// The mountpoint is an ordinary empty directory again and can be remounted.
 	if entries, err := os.ReadDir(mnt); err != nil || len(entries) != 0 {
