@@ -93,20 +93,16 @@ func (s *Server) authenticate(r *http.Request, req ossRequest) (identity, *ossEr
 				extra("ServerTime", now.Format(time.RFC3339))}}
 	}
 	secret, tok, ok := s.ids.credentialFor(a.accessKeyID)
-	if !ok {
+	sentToken := r.Header.Get("x-oss-security-token")
+	// Real OSS knows a temporary AccessKeyId only together with its token:
+	// sent alone, it is as unknown as a made-up one (EC 0002-00000002).
+	if !ok || (tok != nil && sentToken == "") {
 		return identity{}, &ossError{Status: 403, Code: "InvalidAccessKeyId",
 			Message: "The OSS Access Key Id you provided does not exist in our records.",
-			Extra:   []xmlExtra{extra("OSSAccessKeyId", a.accessKeyID)}}
+			EC:      "0002-00000002", Extra: []xmlExtra{extra("OSSAccessKeyId", a.accessKeyID)}}
 	}
-	sentToken := r.Header.Get("x-oss-security-token")
 	if tok != nil {
 		switch {
-		case sentToken == "":
-			// Real OSS answers EC 0002-00000003 here; its code name is not
-			// documented, InvalidSecurityToken is the closest documented code.
-			return identity{}, &ossError{Status: 403, Code: "InvalidSecurityToken",
-				Message: "The security token you provided is invalid: a temporary AccessKeyId needs x-oss-security-token.",
-				EC:      "0002-00000003"}
 		case tok.revoked || subtle.ConstantTimeCompare([]byte(sentToken), []byte(tok.token)) != 1:
 			return identity{}, &ossError{Status: 403, Code: "InvalidSecurityToken",
 				Message: "The security token you provided is invalid.", EC: "0002-00000006"}

@@ -47,13 +47,16 @@ func TestAuthFailures(t *testing.T) {
 		prepare   func()
 		status    int
 		code, ec  string
+		message   string // checked when set
 		skipHeads bool
 	}{
 		{name: "unknown AccessKeyId", client: clientOpts{ak: "LTAInobody", secret: "x"}, status: 403, code: "InvalidAccessKeyId"},
 		{name: "wrong secret V4", client: clientOpts{ak: emulator.DemoAccessKeyID, secret: "wrong"}, status: 403, code: "SignatureDoesNotMatch", ec: "0002-00000040"},
 		{name: "wrong secret V1", client: clientOpts{v1: true, ak: emulator.DemoAccessKeyID, secret: "wrong"}, status: 403, code: "SignatureDoesNotMatch"},
 		{name: "wrong region V4", client: clientOpts{ak: emulator.DemoAccessKeyID, secret: emulator.DemoAccessKeySecret, region: "cn-beijing"}, status: 403, code: "SignatureDoesNotMatch"},
-		{name: "STS key without token", client: clientOpts{ak: good.AccessKeyID, secret: good.AccessKeySecret}, status: 403, code: "InvalidSecurityToken", ec: "0002-00000003"},
+		// Real OSS: a temporary AccessKeyId alone is unknown (EC 0002-00000002).
+		{name: "STS key without token", client: clientOpts{ak: good.AccessKeyID, secret: good.AccessKeySecret}, status: 403, code: "InvalidAccessKeyId", ec: "0002-00000002",
+			message: "The OSS Access Key Id you provided does not exist in our records."},
 		{name: "STS key with another token", client: clientOpts{ak: good.AccessKeyID, secret: good.AccessKeySecret, token: revoked.SecurityToken}, status: 403, code: "InvalidSecurityToken", ec: "0002-00000006"},
 		{name: "revoked token", client: clientOpts{ak: revoked.AccessKeyID, secret: revoked.AccessKeySecret, token: revoked.SecurityToken}, status: 403, code: "InvalidSecurityToken", ec: "0002-00000006"},
 		{name: "STS wrong secret V1", client: clientOpts{v1: true, ak: good.AccessKeyID, secret: "nope", token: good.SecurityToken}, status: 403, code: "SignatureDoesNotMatch"},
@@ -72,6 +75,9 @@ func TestAuthFailures(t *testing.T) {
 			se := serviceError(t, err)
 			if se.StatusCode != tc.status || se.Code != tc.code || (tc.ec != "" && se.EC != tc.ec) {
 				t.Fatalf("GET: got %d %s EC %s, want %d %s EC %s", se.StatusCode, se.Code, se.EC, tc.status, tc.code, tc.ec)
+			}
+			if tc.message != "" && se.Message != tc.message {
+				t.Fatalf("GET: message %q, want %q", se.Message, tc.message)
 			}
 			if se.Headers.Get("x-oss-request-id") == "" || se.Headers.Get("Date") == "" {
 				t.Fatalf("error lacks x-oss-request-id or Date: %v", se.Headers)

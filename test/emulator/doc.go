@@ -43,10 +43,9 @@
 // with the official SDK signer (github.com/aliyun/alibabacloud-oss-go-sdk-v2/
 // oss/signer), never with ossmount's own oss package. Checks, in order:
 // signing time within 15 minutes (403 RequestTimeTooSkewed), AccessKeyId
-// known (403 InvalidAccessKeyId), for STS keys the x-oss-security-token
-// present (403 InvalidSecurityToken, EC 0002-00000003: OSS's code name for
-// this case is undocumented, InvalidSecurityToken is the closest documented
-// one), matching and not revoked (403 InvalidSecurityToken, EC
+// known (403 InvalidAccessKeyId, EC 0002-00000002; a temporary AccessKeyId
+// sent without its x-oss-security-token is unknown too, as on real OSS),
+// for STS keys the token matching and not revoked (403 InvalidSecurityToken, EC
 // 0002-00000006) and not expired (403 SecurityTokenExpired, EC
 // 0002-00000007), then the signature (403 SignatureDoesNotMatch). Requests
 // without Authorization are anonymous and may only read public-read
