@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -23,26 +24,46 @@ type faultsJSON struct {
 	STSOutage          bool    `json:"sts_outage"`
 	STSThrottle        bool    `json:"sts_throttle"`
 	Hang               bool    `json:"hang"`
+	StallBodies        int     `json:"stall_bodies"`
+	StallAfter         int64   `json:"stall_after"`
+	TrickleInterval    string  `json:"trickle_interval"`
+	StallOps           string  `json:"stall_ops"`
 }
 
 func toFaultsJSON(f Faults) faultsJSON {
 	return faultsJSON{Latency: f.Latency.String(), BandwidthPerConn: f.BandwidthPerConn,
 		ErrorRate: f.ErrorRate, ThrottleRate: f.ThrottleRate, ResetRate: f.ResetRate,
 		WrongContentLength: f.WrongContentLength, TruncatedXML: f.TruncatedXML,
-		STSOutage: f.STSOutage, STSThrottle: f.STSThrottle, Hang: f.Hang}
+		STSOutage: f.STSOutage, STSThrottle: f.STSThrottle, Hang: f.Hang,
+		StallBodies: f.StallBodies, StallAfter: f.StallAfter, TrickleInterval: f.TrickleInterval.String(),
+		StallOps: f.StallOps}
 }
 
 func (j faultsJSON) faults() (Faults, error) {
-	var d time.Duration
-	if j.Latency != "" {
-		var err error
-		if d, err = time.ParseDuration(j.Latency); err != nil {
-			return Faults{}, err
-		}
+	d, err := parseDuration("latency", j.Latency)
+	if err != nil {
+		return Faults{}, err
 	}
-	return Faults{Latency: d, BandwidthPerConn: j.BandwidthPerConn, ErrorRate: j.ErrorRate,
+	trickle, err := parseDuration("trickle_interval", j.TrickleInterval)
+	if err != nil {
+		return Faults{}, err
+	}
+	return Faults{StallBodies: j.StallBodies, StallAfter: j.StallAfter, TrickleInterval: trickle,
+		StallOps: j.StallOps, Latency: d, BandwidthPerConn: j.BandwidthPerConn, ErrorRate: j.ErrorRate,
 		ThrottleRate: j.ThrottleRate, ResetRate: j.ResetRate, WrongContentLength: j.WrongContentLength,
 		TruncatedXML: j.TruncatedXML, STSOutage: j.STSOutage, STSThrottle: j.STSThrottle, Hang: j.Hang}, nil
+}
+
+// parseDuration reads an optional Go duration string; "" is zero.
+func parseDuration(name, v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
 }
 
 // serveAdmin answers the admin endpoint (not counted, never faulted):
@@ -70,7 +91,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		f, err := j.faults()
 		if err != nil {
-			http.Error(w, "bad latency: "+err.Error(), http.StatusBadRequest)
+			http.Error(w, "bad faults: "+err.Error(), http.StatusBadRequest)
 			return
 		}
 		s.SetFaults(f)

@@ -18,9 +18,10 @@ type Counters struct {
 	Requests map[string]int
 	// ByStatus by "operation status", e.g. "GetObject 206", "HeadObject 404",
 	// "AssumeRole 200".
-	ByStatus    map[string]int
-	BytesSent   int64 // OSS response body bytes
-	Connections int64 // OSS connections opened
+	ByStatus      map[string]int
+	BytesSent     int64 // OSS response body bytes
+	Connections   int64 // OSS connections opened
+	StalledBodies int   // answers stalled or trickled by Faults.StallBodies
 	// InFlight is a gauge, not a count: OSS requests whose handler has not
 	// returned yet (a response still being sent, or a hang). ResetCounters
 	// leaves it alone.
@@ -71,6 +72,12 @@ func (c *counters) request(op string, status int, denied bool) {
 func (c *counters) sent(n int64) {
 	c.mu.Lock()
 	c.c.BytesSent += n
+	c.mu.Unlock()
+}
+
+func (c *counters) stalled() {
+	c.mu.Lock()
+	c.c.StalledBodies++
 	c.mu.Unlock()
 }
 

@@ -22,14 +22,28 @@ type Faults struct {
 	STSOutage          bool          // every STS call answers 503 ServiceUnavailable
 	STSThrottle        bool          // every STS call answers 400 Throttling.User
 	Hang               bool          // OSS requests never answer until faults change or the server closes
+
+	// Body stalls, for GetObject, ListObjects and STS answers: the status,
+	// the headers and the first StallAfter body bytes are sent, then nothing
+	// (the connection stays open) until the client goes away, the faults
+	// change (the rest is then sent) or the server closes; with
+	// TrickleInterval > 0 the rest is sent one byte per interval instead.
+	// StallBodies is how many answers misbehave from SetFaults on (-1 every
+	// one, 0 none); StallOps limits them to some of "get", "list" and "sts"
+	// (comma-separated; "" means all three).
+	StallBodies     int
+	StallAfter      int64
+	TrickleInterval time.Duration
+	StallOps        string
 }
 
 // faultSwitch holds the current faults; changed is closed and replaced on
 // every change so hanging requests wake up.
 type faultSwitch struct {
-	mu      sync.Mutex
-	f       Faults
-	changed chan struct{}
+	mu        sync.Mutex
+	f         Faults
+	stallLeft int // answers still to stall: f.StallBodies, counted down; -1 every one
+	changed   chan struct{}
 }
 
 func newFaultSwitch() *faultSwitch { return &faultSwitch{changed: make(chan struct{})} }
@@ -46,6 +60,7 @@ func (s *Server) SetFaults(f Faults) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.f = f
+	s.faults.stallLeft = f.StallBodies
 	close(s.faults.changed)
 	s.faults.changed = make(chan struct{})
 }

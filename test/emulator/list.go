@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/xml"
 	"net/http"
@@ -145,7 +146,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, req ossReques
 	w.Header().Set("Content-Length", itoa(int64(len(body))))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		w.Write(body)
+		s.writeBody(r.Context(), w, "list", bytes.NewReader(body))
 	}
 }
 

@@ -214,15 +214,17 @@ func (s *Server) sendBody(w http.ResponseWriter, r *http.Request, info objectInf
 	if reset {
 		send = rg.n / 2
 	}
-	if _, err := io.Copy(w, io.NewSectionReader(ra, rg.start, send)); err != nil {
+	src := io.NewSectionReader(ra, rg.start, send)
+	if !reset {
+		s.writeBody(r.Context(), w, "get", src)
+		// With WrongContentLength net/http closes the connection after the
+		// short body, as a server that lied about the length would.
 		return
 	}
-	if reset {
+	if _, err := io.Copy(w, src); err == nil {
 		if fl, ok := w.(http.Flusher); ok {
 			fl.Flush()
 		}
 		panic(http.ErrAbortHandler) // closes the connection mid-body
 	}
-	// With WrongContentLength net/http closes the connection after the
-	// short body, as a server that lied about the length would.
 }

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -103,7 +104,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 	s.log.Debug("sts", "op", op, "status", status)
 	w.Header().Set("Content-Length", itoa(int64(len(body))))
 	w.WriteHeader(status)
-	w.Write(body)
+	s.writeBody(r.Context(), w, "sts", bytes.NewReader(body))
 }
 
 func randomHex(n int) string { return fmt.Sprintf("%x", randomBytes(n)) }
