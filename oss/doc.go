@@ -30,7 +30,9 @@
 // EC). Callers classify it with errors.Is against ErrNotFound (404
 // NoSuchKey/NoSuchBucket, or a HEAD 404 without a code), ErrAccessDenied
 // (403), ErrCredentials (403 SecurityTokenExpired, InvalidSecurityToken,
-// AccessKeyIdAndSecurityTokenNotMatch, InvalidAccessKeyId) and
+// AccessKeyIdAndSecurityTokenNotMatch, and InvalidAccessKeyId when the
+// request was signed with a temporary key: OSS's answer to a token it no
+// longer knows or a key sent without its token) and
 // ErrPreconditionFailed (412); EC is for logs only. Other failures are
 // wrapped "oss: <op> <key>: ...: %w"; a cancelled call matches ctx.Err().
 //

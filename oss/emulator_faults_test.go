@@ -219,6 +219,24 @@ func TestEmulatorTokenRefresh(t *testing.T) {
 			t.Fatalf("Invalidate called %d times, want 1", n)
 		}
 	})
+	t.Run("unknown temporary key renewed once", func(t *testing.T) {
+		// OSS answers 403 InvalidAccessKeyId for a temporary AccessKeyId it
+		// does not know; with a token attached that is a stale token.
+		p := &stsProvider{s: s, canRenew: true, cur: creds.Credentials{AccessKeyID: "STS.unknown",
+			AccessKeySecret: creds.NewSecret("x"), SecurityToken: creds.NewSecret("y"), Expiration: time.Now().Add(time.Hour)}}
+		c := newClient(t, s, p)
+		s.ResetCounters()
+		got, err := readRange(c, "k", "", 0, -1)
+		if err != nil || string(got) != "value" {
+			t.Fatalf("read with an unknown temporary key: %q, %v", got, err)
+		}
+		if n := p.invalidated.Load(); n != 1 {
+			t.Fatalf("Invalidate called %d times, want 1", n)
+		}
+		if cn := s.Counters(); cn.ByStatus["GetObject 403"] != 1 || cn.Requests["GetObject"] != 2 {
+			t.Fatalf("counters %v: want one 403 and one retry", cn.ByStatus)
+		}
+	})
 	t.Run("renewal does not help", func(t *testing.T) {
 		p := &stsProvider{s: s}
 		c := newClient(t, s, p)

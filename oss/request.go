@@ -78,6 +78,7 @@ func (c *Client) send(ctx context.Context, cl *call, cred creds.Credentials) (*h
 	}
 	if resp.StatusCode >= 300 {
 		se := newServiceError(resp, cl.op, cl.key)
+		se.temporaryKey = !cred.SecurityToken.IsZero()
 		resp.Body.Close()
 		c.observeError(se, sent)
 		return nil, se

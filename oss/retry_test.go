@@ -254,6 +254,7 @@ func TestRetryTransportErrors(t *testing.T) {
 
 // invalidating counts Invalidate calls; Retrieve returns the current token.
 type invalidating struct {
+	token bool // hand out temporary triples (with a SecurityToken)
 	mu    sync.Mutex
 	gen   int
 	stale []string
@@ -262,7 +263,11 @@ type invalidating struct {
 func (p *invalidating) Retrieve(context.Context) (creds.Credentials, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return creds.Credentials{AccessKeyID: "ak" + strconv.Itoa(p.gen), AccessKeySecret: creds.NewSecret("sk")}, nil
+	c := creds.Credentials{AccessKeyID: "ak" + strconv.Itoa(p.gen), AccessKeySecret: creds.NewSecret("sk")}
+	if p.token {
+		c.SecurityToken = creds.NewSecret("tok" + strconv.Itoa(p.gen))
+	}
+	return c, nil
 }
 
 func (p *invalidating) Invalidate(stale creds.Credentials) {
@@ -391,5 +396,46 @@ func TestHeadFromHeaders(t *testing.T) {
 	info.Meta = nil
 	if fmt.Sprint(info) != fmt.Sprint(want) {
 		t.Fatalf("got  %+v\nwant %+v", info, want)
+	}
+}
+
+// A temporary AccessKeyId that OSS no longer knows (403 InvalidAccessKeyId,
+// which is also what a token-less temporary key gets) calls for a new token:
+// one Invalidate and one retry. A long-term key that is unknown stays
+// unknown: no renewal, ErrAccessDenied at once.
+func TestInvalidAccessKeyIdRenewsTemporaryKey(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		temporary bool
+		requests  int
+		ok        bool
+		want      error
+	}{
+		{"temporary key renewed", true, 2, true, nil},
+		{"long-term key", false, 1, false, ErrAccessDenied},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var n atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n.Add(1)
+				if strings.Contains(r.Header.Get("Authorization"), "Credential=ak0/") {
+					writeOSSError(w, 403, "InvalidAccessKeyId")
+					return
+				}
+				io.WriteString(w, okList)
+			}))
+			defer srv.Close()
+			p := &invalidating{token: tc.temporary}
+			_, err := testClient(t, srv, p).List(context.Background(), ListInput{})
+			if (err == nil) != tc.ok || int(n.Load()) != tc.requests {
+				t.Fatalf("err %v, %d requests, want ok=%v after %d", err, n.Load(), tc.ok, tc.requests)
+			}
+			if tc.temporary && (len(p.stale) != 1 || p.stale[0] != "ak0") || !tc.temporary && len(p.stale) != 0 {
+				t.Fatalf("invalidated %q", p.stale)
+			}
+			if tc.want != nil && (!errors.Is(err, tc.want) || errors.Is(err, ErrCredentials)) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+		})
 	}
 }

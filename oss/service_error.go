@@ -28,7 +28,8 @@ type ServiceError struct {
 	Op         string // the client operation: list, head, get
 	Key        string // the object key, or the prefix for list
 
-	serverTime time.Time // the response Date header, for clock-skew correction
+	serverTime   time.Time // the response Date header, for clock-skew correction
+	temporaryKey bool      // the request was signed with an STS triple (a SecurityToken)
 }
 
 // Error formats the error as
@@ -70,11 +71,22 @@ func orDash(s string) string {
 
 // credentialCodes are the 403 codes that mean the credentials themselves
 // were rejected: a fresh STS triple may succeed where these failed.
+// InvalidAccessKeyId counts only for a temporary key (see rejectsCredentials).
 var credentialCodes = map[string]bool{
 	"SecurityTokenExpired":                true,
 	"InvalidSecurityToken":                true,
 	"AccessKeyIdAndSecurityTokenNotMatch": true,
 	"InvalidAccessKeyId":                  true,
+}
+
+// rejectsCredentials reports a 403 that a new STS token may cure. OSS calls
+// a temporary AccessKeyId it no longer knows (or one sent without its
+// token) InvalidAccessKeyId; a long-term key it does not know stays unknown.
+func (e *ServiceError) rejectsCredentials() bool {
+	if e.StatusCode != http.StatusForbidden || !credentialCodes[e.Code] {
+		return false
+	}
+	return e.Code != "InvalidAccessKeyId" || e.temporaryKey
 }
 
 // Is maps the error onto the package's sentinels by status and Code (never
@@ -87,9 +99,9 @@ func (e *ServiceError) Is(target error) bool {
 	case ErrPreconditionFailed:
 		return e.StatusCode == http.StatusPreconditionFailed
 	case ErrCredentials:
-		return e.StatusCode == http.StatusForbidden && credentialCodes[e.Code]
+		return e.rejectsCredentials()
 	case ErrAccessDenied:
-		return e.StatusCode == http.StatusForbidden && !credentialCodes[e.Code]
+		return e.StatusCode == http.StatusForbidden && !e.rejectsCredentials()
 	}
 	return false
 }
