@@ -51,10 +51,13 @@ type Config struct {
 	// for parallel ranged reads (see newTransport) and no overall timeout,
 	// which would kill long streaming reads.
 	HTTPClient *http.Client
-	// ResponseHeaderTimeout bounds the wait for response headers in the
-	// default transport (default 30s), so a hung server fails an attempt,
-	// which is then retried. It also bounds, doubled, the body of a list or
-	// an error answer.
+	// ResponseHeaderTimeout (ossmount's --request-timeout) bounds every wait
+	// for the server (default 30s), so a hung server fails an attempt, which
+	// is then retried: the wait for response headers (in the default
+	// transport), and a response body that makes no progress while it is
+	// read, 1 KiB counting as progress, so that a trickle fails like a stall
+	// (a GetRange body is then resumed from where it stopped). Doubled, it
+	// also bounds the whole of a list or head attempt.
 	ResponseHeaderTimeout time.Duration
 	// Logger receives Warn records for retries and Debug records per call;
 	// nil discards. Secrets are never logged.
@@ -89,6 +92,7 @@ type Client struct {
 	baseDelay      time.Duration
 	maxDelay       time.Duration
 	attemptTimeout time.Duration // bounds small-body attempts (list, head, errors)
+	idleTimeout    time.Duration // bounds a response body's lack of progress (idleBody)
 
 	clockOffset atomic.Int64 // server time − local time, in nanoseconds
 
@@ -135,6 +139,7 @@ func New(cfg Config, provider creds.Provider) (*Client, error) {
 		attemptTimeout: 2 * cfg.ResponseHeaderTimeout,
 		stats:          newClientStats(),
 		gov:            newGovernor(cfg.MaxRequestsPerSecond, cfg.MaxBandwidth),
+		idleTimeout:    cfg.ResponseHeaderTimeout,
 	}
 	switch strings.ToLower(cfg.SignatureVersion) {
 	case "", signatureV4:

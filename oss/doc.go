@@ -49,7 +49,20 @@
 // returns next. 403, 404 and 412 are otherwise final. Each attempt is
 // signed afresh (new x-oss-date, current credentials, current offset).
 // A GetRange body cut mid-stream is resumed inside the reader from the
-// first missing byte, pinned with If-Match.
+// first missing byte, pinned with If-Match; resumptions count against
+// MaxAttempts, and the final error names the key, the bytes read and the
+// last request ID.
+//
+// # Timeouts
+//
+// Every wait for the server is bounded by Config.ResponseHeaderTimeout
+// (--request-timeout): dial and TLS handshake 10 s each, response headers
+// (default transport), and every response body, error answers included:
+// while a Read waits, the body must deliver 1 KiB (or end) within the
+// timeout, or the attempt is cancelled as a retryable failure (idle.go), so
+// that a body that stalls or trickles is resumed or retried, never waited
+// on for ever. List and head attempts are also bounded as a whole (twice
+// the timeout). A reader that stops reading is never timed out.
 //
 // # Governor and metrics
 //

@@ -33,7 +33,7 @@ func (c *Client) GetRange(ctx context.Context, key, etag string, off, n int64) (
 	if off < 0 {
 		return nil, fmt.Errorf("oss: get %q: negative offset %d", key, off)
 	}
-	r := &rangeReader{c: c, ctx: ctx, key: key, etag: etag, pos: off, end: -1, limit: -1}
+	r := &rangeReader{c: c, ctx: ctx, key: key, etag: etag, start: off, pos: off, end: -1, limit: -1}
 	if n == 0 {
 		r.end = off
 		return r, nil
@@ -58,6 +58,7 @@ type rangeReader struct {
 	ctx   context.Context // the GetRange call's ctx; it bounds every resumption
 	key   string
 	etag  string // pins every request; filled from the first answer if not given
+	start int64  // first offset asked for
 	pos   int64  // next offset to return
 	end   int64  // exclusive end of the data, -1 while unknown
 	limit int64  // exclusive end asked for, -1 for "to the end"
@@ -146,8 +147,11 @@ func (r *rangeReader) resume() error {
 	}
 	r.resumes++
 	if r.resumes >= r.c.maxAttempts {
-		return fmt.Errorf("oss: get %q: body cut at offset %d, gave up after %d resumptions: %w",
-			r.key, r.pos, r.resumes-1, errors.Join(io.ErrUnexpectedEOF, cause))
+		if !errors.Is(cause, io.ErrUnexpectedEOF) {
+			cause = fmt.Errorf("%w (%w)", cause, io.ErrUnexpectedEOF)
+		}
+		return fmt.Errorf("oss: get %q: body cut at offset %d (%d bytes read), gave up after %d resumptions: %w",
+			r.key, r.pos, r.pos-r.start, r.resumes-1, cause)
 	}
 	if r.etag == "" {
 		return fmt.Errorf("oss: get %q: body cut at offset %d and no ETag to resume safely: %w",

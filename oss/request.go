@@ -60,22 +60,32 @@ func (c *Client) newRequest(ctx context.Context, cl *call) (*http.Request, error
 
 // send makes one signed attempt. A non-2xx answer becomes a *ServiceError
 // (its body read and closed); transport failures are marked retryable.
+// Every response body, error answers included, is watched for progress
+// (idleBody): no progress for c.idleTimeout while it is read fails the
+// attempt. Closing the returned body releases the attempt.
 func (c *Client) send(ctx context.Context, cl *call, cred creds.Credentials) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
 	req, err := c.newRequest(ctx, cl)
 	if err != nil {
+		cancel(nil)
 		return nil, err
 	}
 	signTime := c.now().Add(time.Duration(c.clockOffset.Load()))
 	c.sign.signRequest(req, cl.key, cred, signTime, nil, nil)
 	sent := time.Now()
 	resp, err := c.hc.Do(req)
-	c.observe(ctx, cl.op, resp, sent) // metrics, the governor, counted body bytes
 	if err != nil {
+		cancel(nil)
+		c.observe(ctx, cl.op, nil, sent)
 		if isPermanentTransportError(err) {
 			return nil, err
 		}
 		return nil, &retryableError{err}
 	}
+	// The watchdog goes under the governor's pacing: a wait for bandwidth
+	// tokens is ours, not the server's, and never counts as no progress.
+	resp.Body = watchBody(resp.Body, c.idleTimeout, resp.Header.Get("X-Oss-Request-Id"), cancel)
+	c.observe(ctx, cl.op, resp, sent) // metrics, the governor, counted body bytes
 	if resp.StatusCode >= 300 {
 		se := newServiceError(resp, cl.op, cl.key)
 		se.temporaryKey = !cred.SecurityToken.IsZero()

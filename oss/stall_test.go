@@ -1,0 +1,158 @@
+package oss_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ossmount/ossmount/oss"
+	"github.com/ossmount/ossmount/test/emulator"
+)
+
+// hangGuard bounds calls that must end by themselves. It is far above the
+// 300ms request timeout the tests use and only turns a hang into a failure
+// (a ctx error) instead of a test binary killed by go test's timeout.
+const hangGuard = 60 * time.Second
+
+// stallClient has a 300ms request timeout and 3 attempts, logging to logs.
+func stallClient(t *testing.T, s *emulator.Server, logs *syncBuffer) *oss.Client {
+	return newClient(t, s, demo, func(cfg *oss.Config) {
+		cfg.ResponseHeaderTimeout = 300 * time.Millisecond
+		cfg.MaxAttempts = 3
+		cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+}
+
+// readGuarded reads a whole range under the hang guard; it fails the test
+// if the guard, not the client, ended the read.
+func readGuarded(t *testing.T, c *oss.Client, key string) ([]byte, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	defer cancel()
+	r, err := c.GetRange(ctx, key, "", 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	if ctx.Err() != nil {
+		t.Fatalf("read still blocked after %v (%d bytes): the body has no idle bound", hangGuard, len(got))
+	}
+	return got, err
+}
+
+func TestGetResumesStalledBody(t *testing.T) {
+	s := startEmulator(t, emulator.Config{})
+	data := randomData(256<<10, 21)
+	s.PutObject(bucket, "obj", data)
+	var logs syncBuffer
+	c := stallClient(t, s, &logs)
+	for _, tc := range []struct {
+		name   string
+		faults emulator.Faults
+	}{
+		{"stall", emulator.Faults{StallBodies: 1, StallAfter: 100_000, StallOps: "get"}},
+		{"trickle", emulator.Faults{StallBodies: 1, StallAfter: 100_000, StallOps: "get", TrickleInterval: 20 * time.Millisecond}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s.ResetCounters()
+			s.SetFaults(tc.faults)
+			defer s.SetFaults(emulator.Faults{})
+			got, err := readGuarded(t, c, "obj")
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("got %d bytes (exact: %v), %v", len(got), bytes.Equal(got, data), err)
+			}
+			if cn := s.Counters(); cn.StalledBodies != 1 || cn.Requests["GetObject"] != 2 {
+				t.Fatalf("%d stalled bodies, %d GETs: want 1 stall and 1 resumption", cn.StalledBodies, cn.Requests["GetObject"])
+			}
+			if !strings.Contains(logs.String(), "resuming cut body") {
+				t.Fatalf("no resumption logged:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+func TestGetStalledForGoodFails(t *testing.T) {
+	s := startEmulator(t, emulator.Config{})
+	data := randomData(256<<10, 22)
+	s.PutObject(bucket, "obj", data)
+	var logs syncBuffer
+	c := stallClient(t, s, &logs)
+	for _, tc := range []struct {
+		name   string
+		faults emulator.Faults
+	}{
+		{"stall", emulator.Faults{StallBodies: -1, StallAfter: 1000, StallOps: "get"}},
+		{"trickle", emulator.Faults{StallBodies: -1, StallAfter: 1000, StallOps: "get", TrickleInterval: 20 * time.Millisecond}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s.ResetCounters()
+			s.SetFaults(tc.faults)
+			defer s.SetFaults(emulator.Faults{})
+			got, err := readGuarded(t, c, "obj")
+			if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("read of a body that stalls for good: %d bytes, %v; want an error wrapping io.ErrUnexpectedEOF", len(got), err)
+			}
+			if len(got) < 3000 || !bytes.Equal(got, data[:len(got)]) {
+				t.Fatalf("got %d bytes before the error, want at least 3 × 1000, exact", len(got))
+			}
+			t.Logf("error: %v", err)
+			// The message names the key, the bytes got and the last request id.
+			for _, want := range []string{`"obj"`, "request id", "bytes", "no progress"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+			// Resumptions count against MaxAttempts: one GET and two resumptions.
+			if cn := s.Counters(); cn.Requests["GetObject"] != 3 {
+				t.Fatalf("%d GETs, want 3 (MaxAttempts)", cn.Requests["GetObject"])
+			}
+		})
+	}
+}
+
+func TestListStalledBody(t *testing.T) {
+	s := startEmulator(t, emulator.Config{})
+	s.PutObject(bucket, "a", []byte("x"))
+	var logs syncBuffer
+	c := stallClient(t, s, &logs)
+	list := func(t *testing.T) (oss.ListPage, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+		defer cancel()
+		page, err := c.List(ctx, oss.ListInput{Delimiter: "/"})
+		if ctx.Err() != nil {
+			t.Fatalf("list still blocked after %v", hangGuard)
+		}
+		return page, err
+	}
+	for _, tc := range []struct {
+		name   string
+		faults emulator.Faults
+		ok     bool
+	}{
+		{"transient stall", emulator.Faults{StallBodies: 1, StallAfter: 50, StallOps: "list"}, true},
+		{"stall for good", emulator.Faults{StallBodies: -1, StallAfter: 50, StallOps: "list"}, false},
+		{"trickle for good", emulator.Faults{StallBodies: -1, StallAfter: 50, StallOps: "list", TrickleInterval: 20 * time.Millisecond}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s.ResetCounters()
+			s.SetFaults(tc.faults)
+			defer s.SetFaults(emulator.Faults{})
+			page, err := list(t)
+			if tc.ok && (err != nil || len(page.Objects) != 1) {
+				t.Fatalf("list after one stalled answer: %+v, %v", page, err)
+			}
+			if !tc.ok && err == nil {
+				t.Fatalf("list of a body that stalls for good succeeded")
+			}
+			if n := s.Counters().Requests["ListObjectsV2"]; tc.ok && n != 2 || !tc.ok && n != 3 {
+				t.Fatalf("%d LIST requests", n)
+			}
+		})
+	}
+}
