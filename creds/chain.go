@@ -26,7 +26,7 @@ type oidcSource struct {
 }
 
 func (o *oidcSource) token() (Secret, error) {
-	b, err := os.ReadFile(o.tokenFile)
+	b, err := readSmallFile(o.tokenFile)
 	if err != nil {
 		return Secret{}, fmt.Errorf("creds: read OIDC token file: %w", err)
 	}
@@ -134,7 +134,7 @@ func (r *resolver) profileName(def string) string {
 }
 
 func (r *resolver) readFile(kind, path string) ([]byte, bool, error) {
-	b, err := os.ReadFile(path)
+	b, err := readSmallFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		r.looked = append(r.looked, kind+" "+path+" (not found)")
 		return nil, false, nil
@@ -266,7 +266,7 @@ func (r *resolver) iniSource(ctx context.Context, path string, data []byte) (sou
 // fromExplicitFile reads Config.CredentialsFile in whichever format it has.
 func (r *resolver) fromExplicitFile(ctx context.Context) (source, bool, error) {
 	path := r.cfg.CredentialsFile
-	data, err := os.ReadFile(path)
+	data, err := readSmallFile(path)
 	if err != nil {
 		return source{}, false, fmt.Errorf("creds: credentials file: %w", err)
 	}

@@ -37,6 +37,12 @@
 // in flight; it runs on a context no caller can cancel (Close can) with its
 // own 30 s deadline.
 //
+// Bounds: every wait ends. An STS call has 10 s from connection to last
+// byte, each metadata request 1 s, a renewal (source and STS) 30 s, and a
+// token or credentials file is read within 5 s and 1 MiB (opened
+// non-blocking: a FIFO without a writer reads as empty). Holders of an
+// expired token wait for the renewal on their own ctx.
+//
 // Concurrency: Manager is safe for concurrent use. Retrieve never waits
 // while the current token is valid (an atomic load); holders of an expired
 // or server-rejected token join the renewal in flight and wait on their own

@@ -1,6 +1,7 @@
 package creds
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,12 +23,13 @@ type imds struct {
 	endpoint   string
 	http       *http.Client
 	v1Disabled bool
+	timeout    time.Duration // bounds each request, connection to last byte; 0 means imdsTimeout
 }
 
 const imdsCredsPath = "/latest/meta-data/ram/security-credentials/"
 
 func (m *imds) do(ctx context.Context, method, path string, header map[string]string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, imdsTimeout)
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(m.timeout, imdsTimeout))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, m.endpoint+path, nil)
 	if err != nil {

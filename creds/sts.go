@@ -1,6 +1,7 @@
 package creds
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -26,6 +27,7 @@ type stsClient struct {
 	endpoint string // scheme://host[:port], no path
 	http     *http.Client
 	now      func() time.Time
+	timeout  time.Duration // bounds one call, connection to last byte; 0 means stsTimeout
 }
 
 // assumeParams are the parameters both calls share.
@@ -98,7 +100,7 @@ func (c *stsClient) assumeRoleWithOIDC(ctx context.Context, providerARN string, 
 }
 
 func (c *stsClient) post(ctx context.Context, query, form url.Values) (assumeResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, stsTimeout)
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(c.timeout, stsTimeout))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+"/?"+query.Encode(), strings.NewReader(form.Encode()))
 	if err != nil {
