@@ -91,7 +91,7 @@ type Client struct {
 	maxRetryTime   time.Duration
 	baseDelay      time.Duration
 	maxDelay       time.Duration
-	attemptTimeout time.Duration // bounds small-body attempts (list, head, errors)
+	attemptTimeout time.Duration // bounds list and head attempts as a whole
 	idleTimeout    time.Duration // bounds a response body's lack of progress (idleBody)
 
 	clockOffset atomic.Int64 // server time − local time, in nanoseconds
