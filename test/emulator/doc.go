@@ -77,15 +77,19 @@
 //
 // # Faults, counters and the admin endpoint
 //
-// SetFaults switches Faults while running; SetThrottleAbove(R) answers 503
-// SlowDown to requests beyond R in each one-second window, as OSS does at
-// an account's QPS limit (in-process only); Counters reports requests by
-// operation and by "operation status", bytes sent, connections opened and
+// SetFaults switches Faults while running: latency, bandwidth, error and
+// throttling rates, resets and short bodies, truncated listings, STS
+// outages, hangs, and bodies (GET, LIST, STS) that stall or trickle after
+// their headers. SetThrottleAbove(R) answers 503 SlowDown to requests
+// beyond R in each one-second window, as OSS does at an account's QPS limit
+// (in-process only). Counters reports requests by operation and by
+// "operation status", bytes sent, connections opened, bodies stalled and
 // every AssumeRole call. For the program the same is reachable over HTTP on
 // the OSS listener (path-style only; "_" cannot start a bucket name):
 //
 //	GET  /_emulator/faults          current faults as JSON
 //	POST /_emulator/faults          replace them, e.g. {"latency":"50ms","error_rate":0.1}
+//	                                or {"stall_bodies":1,"stall_after":65536,"stall_ops":"get"}
 //	GET  /_emulator/counters        counters as JSON
 //	POST /_emulator/counters/reset  zero the counters
 //	POST /_emulator/revoke          revoke every issued STS token
