@@ -156,3 +156,26 @@ func TestListStalledBody(t *testing.T) {
 		})
 	}
 }
+
+// Waiting for --max-bandwidth tokens is the client's own pacing, not a
+// stalled server: a read paced far slower than 1 KiB per request timeout
+// between body reads is never cut.
+func TestBandwidthPacingIsNotAStall(t *testing.T) {
+	s := startEmulator(t, emulator.Config{})
+	data := randomData(256<<10, 23)
+	s.PutObject(bucket, "obj", data)
+	var logs syncBuffer
+	c := newClient(t, s, demo, func(cfg *oss.Config) {
+		cfg.ResponseHeaderTimeout = 300 * time.Millisecond
+		cfg.MaxBandwidth = 64 << 10 // one 64 KiB read a second: each token wait outlasts the timeout
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	s.ResetCounters()
+	got, err := readGuarded(t, c, "obj")
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("paced read: %d bytes, %v", len(got), err)
+	}
+	if n := s.Counters().Requests["GetObject"]; n != 1 || strings.Contains(logs.String(), "no progress") {
+		t.Fatalf("%d GETs, log:\n%s\nwant one GET, never cut for lack of progress", n, logs.String())
+	}
+}
