@@ -115,8 +115,8 @@ type build struct {
 	// seedLast is the last object of the root's first delimiter page:
 	// the root's own files up to it are in the index already.
 	seedLast string
-	bld     *builder
-	err     error
+	bld      *builder
+	err      error
 }
 
 // seedSpans cuts the key space at the entries of the root's first

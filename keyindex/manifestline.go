@@ -39,7 +39,8 @@ func parseObjectLine(l string) (oss.ObjectInfo, error) {
 	}
 	if f[3] != "-" {
 		t, err := time.Parse(time.RFC3339Nano, f[3])
-		if err != nil || string(appendTime(nil, t)) != f[3] {
+		// The index keeps Unix nanoseconds: years 1678 to 2262.
+		if err != nil || t.Year() < 1700 || t.Year() > 2200 || string(appendTime(nil, t)) != f[3] {
 			return o, fmt.Errorf("last-modified %.40q is not an RFC 3339 UTC time such as 2024-01-01T00:00:00Z", f[3])
 		}
 		o.LastModified = t.UTC()
