@@ -31,13 +31,21 @@ type settings struct {
 	logFile    string
 	// metricsAddr is where /metrics is served; "" for nowhere.
 	metricsAddr string
+	// Metadata at mount (metadata.go): list everything first, or take
+	// the tree from a manifest file.
+	prefetchMetadata bool
+	manifest         string
 }
 
 // readSettings maps the flag table onto the package Configs. It checks every
 // value it can without the network, so a typo fails before anything starts.
 func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, error) {
 	s := settings{target: tgt, foreground: c.Bool("foreground"), allowOther: c.Bool("allow-other"),
-		debugFUSE: c.Bool("debug-fuse"), logFile: c.String("log-file")}
+		debugFUSE: c.Bool("debug-fuse"), logFile: c.String("log-file"),
+		prefetchMetadata: c.Bool("prefetch-metadata"), manifest: c.String("manifest")}
+	if s.prefetchMetadata && s.manifest != "" {
+		return s, fmt.Errorf("--prefetch-metadata and --manifest exclude each other: a manifest already holds every key")
+	}
 	var err error
 	if s.logLevel, err = parseLevel(c.String("log-level")); err != nil {
 		return s, err

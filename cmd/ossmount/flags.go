@@ -48,6 +48,8 @@ func mountFlags() []cli.Flag {
 		&cli.StringFlag{Name: "dir-mode", Value: fmt.Sprintf("%04o", defaultDirMode), Usage: "permission bits shown for directories (octal)"},
 		&cli.DurationFlag{Name: "metadata-ttl", Value: defaultMetadataTTL, Usage: "how long names, sizes and listings are trusted before asking OSS again"},
 		&cli.IntFlag{Name: "metadata-cache-size", Value: defaultMetadataEntries, Usage: "metadata cache entries"},
+		&cli.BoolFlag{Name: "prefetch-metadata", Usage: "list every key under the prefix while mounting (in parallel) and answer listings and lookups from memory for the metadata TTL"},
+		&cli.StringFlag{Name: "manifest", Usage: "mount exactly the objects of this manifest (from `ossmount snapshot`) with no LIST, reading each at its recorded ETag"},
 		&cli.DurationFlag{Name: "negative-ttl", Value: defaultNegativeTTL, Usage: "how long a name that does not exist is remembered"},
 		&cli.StringFlag{Name: "read-ahead-memory", Value: formatSize(ossfs.DefaultReadAheadBudget), Usage: "memory for read-ahead buffers of all open files together (e.g. 256MiB; 0 turns read-ahead off)"},
 		&cli.StringFlag{Name: "read-ahead", Value: formatSize(ossfs.DefaultReadAheadMaxBytes), Usage: "most one sequentially read file fetches ahead"},

@@ -43,6 +43,10 @@ func runMount(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	manifest, err := loadManifest(s.manifest, tgt)
+	if err != nil {
+		return err
+	}
 	if err := checkFUSE(); err != nil {
 		return err
 	}
@@ -58,7 +62,11 @@ func runMount(c *cli.Context) error {
 	}
 	defer manager.Close()
 
-	fsys, err := ossfs.New(s.fs, client)
+	store, err := metadataStore(ctx, s, client, manifest, logger)
+	if err != nil {
+		return err
+	}
+	fsys, err := ossfs.New(s.fs, store)
 	if err != nil {
 		return err
 	}
@@ -112,7 +120,7 @@ func connect(ctx context.Context, s settings, logger *slog.Logger) (*creds.Manag
 		return nil, nil, page, fmt.Errorf("obtaining temporary credentials: %w", err)
 	}
 	client, err := oss.New(s.oss, manager)
-	if err == nil {
+	if err == nil && s.manifest == "" { // a manifest mount sends no LIST; metadata.go checks access
 		page, err = listOnce(ctx, client, s.target)
 	}
 	if err != nil {
