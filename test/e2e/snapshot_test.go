@@ -164,6 +164,7 @@ func TestBadManifestRefused(t *testing.T) {
 				mounttest.Unmount(mnt, 0)
 				t.Fatalf("a bad manifest was mounted")
 			}
+			t.Logf("refused: %s", strings.TrimSpace(stderr))
 			if !strings.Contains(stderr, tc.says) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 				t.Errorf("stderr %q, want one line containing %q", stderr, tc.says)
 			}
