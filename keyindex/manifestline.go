@@ -56,6 +56,16 @@ const upperHex = "0123456789ABCDEF"
 
 func escapeField(s string) string { return string(appendEscaped(nil, s)) }
 
+// needsEscape says whether appendEscaped would change s.
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < utf8.RuneSelf && mustEscape(c) {
+			return true
+		}
+	}
+	return !utf8.ValidString(s)
+}
+
 func appendEscaped(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -82,7 +92,7 @@ func appendEscaped(b []byte, s string) []byte {
 // unescapeField undoes appendEscaped and accepts only its spelling.
 func unescapeField(s string) (string, error) {
 	if !strings.Contains(s, "%") {
-		if escapeField(s) != s {
+		if needsEscape(s) {
 			return "", fmt.Errorf("%.60q has a byte that must be written %%XX", s)
 		}
 		return s, nil
