@@ -61,8 +61,10 @@ func Build(ctx context.Context, l Lister, root string, cfg BuildConfig) (*Index,
 		return nil, fmt.Errorf("keyindex: list %q: %w", root, err)
 	}
 	b.requests.Add(1)
-	if err := b.add(seed.Objects); err != nil {
-		return nil, err
+	for _, o := range seed.Objects { // each its own run: spans fall between them
+		if err := b.add([]oss.ObjectInfo{o}); err != nil {
+			return nil, err
+		}
 	}
 	if n := len(seed.Objects); n > 0 {
 		b.seedLast = seed.Objects[n-1].Key
@@ -210,6 +212,9 @@ func (b *build) listSpan(sp span) error {
 		if err := b.add(objs[:end]); err != nil {
 			return err
 		}
+		b.mu.Lock()
+		b.pages++
+		b.mu.Unlock()
 		if end < len(objs) || !page.IsTruncated || len(objs) == 0 {
 			return nil
 		}
@@ -225,7 +230,7 @@ func (b *build) listSpan(sp span) error {
 func (b *build) add(objs []oss.ObjectInfo) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.pages++
+	b.bld.startRun()
 	for _, o := range objs {
 		if o.Key <= b.seedLast && !strings.Contains(o.Key[len(b.root):], "/") {
 			continue // a file of the root the first page showed

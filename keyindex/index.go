@@ -116,7 +116,13 @@ type builder struct {
 	root   string
 	chunks [][]byte
 	ents   []entry
+	runs   []int // where each sorted run of ents starts (see startRun)
 }
+
+// startRun says that the objects added next, up to the next startRun,
+// are in key order and that no other run's keys fall between them (a
+// page of a span, or one object): finish then orders runs, not keys.
+func (b *builder) startRun() { b.runs = append(b.runs, len(b.ents)) }
 
 func newBuilder(root string) *builder { return &builder{root: root} }
 
@@ -164,8 +170,8 @@ func (b *builder) add(o oss.ObjectInfo) error {
 // error. The builder must not be used afterwards.
 func (b *builder) finish(started time.Time) (*Index, error) {
 	x := &Index{root: b.root, started: started, chunks: b.chunks, entries: slices.Clip(b.ents)}
-	// Listings arrive as sorted runs; skip the sort when they came in order.
-	if !x.sorted() {
+	x.entries = x.orderRuns(b.runs)
+	if !x.sorted() { // runs that overlap after all, or no runs
 		sort.Sort(byKey{x})
 	}
 	for i := 1; i < len(x.entries); i++ {
@@ -180,6 +186,32 @@ func (b *builder) finish(started time.Time) (*Index, error) {
 		}
 	}
 	return x, nil
+}
+
+// orderRuns returns the entries with the runs that start at runs (in
+// x.entries) ordered by their first key: sorted if runs hold disjoint key
+// ranges, each in order. Without runs the entries are returned as they are.
+func (x *Index) orderRuns(runs []int) []entry {
+	if len(runs) < 2 || runs[0] != 0 {
+		return x.entries
+	}
+	type run struct{ start, end int }
+	rs := make([]run, 0, len(runs))
+	for i, start := range runs {
+		end := len(x.entries)
+		if i+1 < len(runs) {
+			end = runs[i+1]
+		}
+		if end > start {
+			rs = append(rs, run{start, end})
+		}
+	}
+	slices.SortFunc(rs, func(a, b run) int { return bytes.Compare(x.key(a.start), x.key(b.start)) })
+	out := make([]entry, 0, len(x.entries))
+	for _, r := range rs {
+		out = append(out, x.entries[r.start:r.end]...)
+	}
+	return out
 }
 
 func (x *Index) sorted() bool {

@@ -27,10 +27,11 @@ type Backend interface {
 
 // Config configures a Store.
 type Config struct {
-	// TTL is how long after the index's Started time it answers; after
-	// that every call goes to the backend and the index is dropped.
-	// Forever (or any value the clock cannot reach) keeps it until
-	// unmount. Must be positive.
+	// TTL is how long after New the index answers (so a listing that
+	// took long still serves a full TTL: names may be up to TTL plus the
+	// listing's duration old); after that every call goes to the backend
+	// and the index is dropped. Forever keeps it until unmount. Must be
+	// positive.
 	TTL    time.Duration
 	Logger *slog.Logger     // nil: discard
 	Now    func() time.Time // nil: time.Now
@@ -65,7 +66,7 @@ func New(cfg Config, idx *Index, backend Backend) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{backend: backend, root: idx.root, ttl: cfg.TTL, started: idx.started,
+	s := &Store{backend: backend, root: idx.root, ttl: cfg.TTL, started: cfg.Now(),
 		now: cfg.Now, log: cfg.Logger}
 	s.index.Store(idx)
 	return s, nil

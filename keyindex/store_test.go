@@ -76,7 +76,7 @@ func TestStoreAnswersUntilTTL(t *testing.T) {
 	x := indexOf(t, "r/", "r/a", "r/d/b", "r/d/c")
 	backend := &recordingBackend{x: indexOf(t, "", "r/a", "r/d/b", "r/d/c", "r/new", "other")}
 	clk := &clock{}
-	clk.now.Store(time.Unix(1000, 0).UnixNano())
+	clk.now.Store(time.Unix(2000, 0).UnixNano()) // the index was listed at 1000 s: the TTL starts now
 	s, err := New(Config{TTL: time.Minute, Now: clk.Now}, x, backend)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,11 @@ func TestStoreAnswersUntilTTL(t *testing.T) {
 
 	// A listing begun from the index, paged one entry at a time.
 	first, _ := s.List(ctx, oss.ListInput{Prefix: "r/", MaxKeys: 1})
-	clk.now.Add(int64(time.Minute))
+	clk.now.Add(int64(time.Minute - 1))
+	if _, err := s.Head(ctx, "r/new"); !errors.Is(err, oss.ErrNotFound) {
+		t.Fatalf("head just before the TTL: %v, want the index's answer", err)
+	}
+	clk.now.Add(1)
 	if _, err := s.Head(ctx, "r/new"); err != nil {
 		t.Fatalf("head after the TTL: %v, want the backend's answer", err)
 	}

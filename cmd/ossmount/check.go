@@ -29,6 +29,7 @@ func runCheck(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	s.manifest = "" // check always lists
 	manager, _, page, err := connect(c.Context, s, logger)
 	if err != nil {
 		return err

@@ -53,12 +53,7 @@ func metadataStore(ctx context.Context, s settings, client *oss.Client, manifest
 		if err != nil {
 			return nil, fmt.Errorf("--prefetch-metadata: listing %s: %w", s.target, err)
 		}
-		ttl := indexTTL(s.fs.MetadataTTL)
-		if ttl != keyindex.Forever && time.Since(x.Started()) > ttl/2 {
-			logger.Warn("listing took more than half the metadata TTL; the index will soon pass requests through (a longer --metadata-ttl keeps it)",
-				"ttl", ttl.String(), "listing", time.Since(x.Started()).Round(time.Second).String())
-		}
-		return keyindex.New(keyindex.Config{TTL: ttl, Logger: logger}, x, client)
+		return keyindex.New(keyindex.Config{TTL: indexTTL(s.fs.MetadataTTL), Logger: logger}, x, client)
 	}
 	return client, nil
 }
