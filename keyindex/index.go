@@ -89,7 +89,7 @@ func (x *Index) Object(i int) oss.ObjectInfo {
 	etag := c[off+uint32(e.keyLen) : off+uint32(e.keyLen)+uint32(e.etagLen)]
 	info := oss.ObjectInfo{Key: string(key), Size: e.size}
 	if e.flags&packedETag != 0 {
-		info.ETag = `"` + strings.ToUpper(hex.EncodeToString(etag)) + `"`
+		info.ETag = unpackETag(etag)
 	} else {
 		info.ETag = string(etag)
 	}
@@ -228,6 +228,17 @@ type byKey struct{ x *Index }
 func (s byKey) Len() int           { return len(s.x.entries) }
 func (s byKey) Less(i, j int) bool { return bytes.Compare(s.x.key(i), s.x.key(j)) < 0 }
 func (s byKey) Swap(i, j int)      { s.x.entries[i], s.x.entries[j] = s.x.entries[j], s.x.entries[i] }
+
+// unpackETag is the inverse of packETag.
+func unpackETag(b []byte) string {
+	const upper = "0123456789ABCDEF"
+	var s [34]byte
+	s[0], s[33] = '"', '"'
+	for i, c := range b[:16] {
+		s[1+2*i], s[2+2*i] = upper[c>>4], upper[c&15]
+	}
+	return string(s[:])
+}
 
 // packETag returns the 16 bytes of an ETag `"<32 upper-case hex>"`.
 func packETag(etag string) ([]byte, bool) {

@@ -1,6 +1,7 @@
 package keyindex
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/ossmount/ossmount/oss"
@@ -33,20 +34,22 @@ func (x *Index) list(in oss.ListInput) oss.ListPage {
 	}
 	var page oss.ListPage
 	count, last := 0, ""
+	prefix, delim := []byte(in.Prefix), []byte(in.Delimiter)
 	for i := x.search(start); i < len(x.entries); {
-		k := string(x.key(i)) // no allocation: compared, not kept
-		if !strings.HasPrefix(k, in.Prefix) {
+		k := x.key(i) // the arena's bytes: compared, copied only into answers
+		if !bytes.HasPrefix(k, prefix) {
 			break
 		}
-		item, isPrefix := k, false
-		if in.Delimiter != "" {
-			if j := strings.Index(k[len(in.Prefix):], in.Delimiter); j >= 0 {
-				item, isPrefix = k[:len(in.Prefix)+j+len(in.Delimiter)], true
+		var item []byte
+		isPrefix := false
+		if len(delim) > 0 {
+			if j := bytes.Index(k[len(prefix):], delim); j >= 0 {
+				item, isPrefix = k[:len(prefix)+j+len(delim)], true
 			}
 		}
-		if isPrefix && item <= marker {
+		if isPrefix && string(item) <= marker {
 			// Returned on an earlier page: skip the whole group.
-			end, ok := prefixEnd(item)
+			end, ok := prefixEnd(string(item))
 			if !ok {
 				break
 			}
@@ -59,9 +62,9 @@ func (x *Index) list(in oss.ListInput) oss.ListPage {
 		}
 		count++
 		if isPrefix {
-			last = strings.Clone(item)
+			last = string(item)
 			page.CommonPrefixes = append(page.CommonPrefixes, last)
-			end, ok := prefixEnd(item)
+			end, ok := prefixEnd(last)
 			if !ok {
 				break
 			}

@@ -75,7 +75,9 @@ func runMount(c *cli.Context) error {
 		return err
 	}
 	defer obs.Close()
-	server, err := ossfs.Mount(s.mountpoint, fsys, fsys.MountOptions(tgt.String(), s.allowOther, s.debugFUSE))
+	opts := fsys.MountOptions(tgt.String(), s.allowOther, s.debugFUSE)
+	tuneForIndex(opts, store)
+	server, err := ossfs.Mount(s.mountpoint, fsys, opts)
 	if err != nil {
 		return fmt.Errorf("mounting %s at %s: %w", tgt, s.mountpoint, err)
 	}

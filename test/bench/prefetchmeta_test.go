@@ -52,7 +52,7 @@ func BenchmarkPrefetchMetadata(b *testing.B) {
 
 	total := mountTime + findTime
 	ratio := total.Seconds() / flat.Seconds()
-	target, v := atMost(ratio, 0.35)
+	target, v := fmt.Sprintf("<= %.2fx", 0.35), verdict(ratio <= 0.35)
 	addRow(row{
 		Scenario: "mount --prefetch-metadata + find, 1M keys / 1000 dirs, shaped",
 		Mount:    fmt.Sprintf("%s + %s", secs(mountTime), secs(findTime)),
