@@ -134,6 +134,9 @@ func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, er
 		Logger:            logger,
 		RecordOps:         s.metricsAddr != "",
 	}
+	if s.prefetchMetadata && s.fs.MetadataTTL <= 0 {
+		return s, fmt.Errorf("--prefetch-metadata needs a --metadata-ttl above 0: the listing would never be used")
+	}
 	return s, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"time"
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
 
@@ -55,7 +54,7 @@ func metadataStore(ctx context.Context, s settings, client *oss.Client, manifest
 		if err != nil {
 			return nil, fmt.Errorf("--prefetch-metadata: listing %s: %w", s.target, err)
 		}
-		return keyindex.New(keyindex.Config{TTL: indexTTL(s.fs.MetadataTTL), Logger: logger}, x, client)
+		return keyindex.New(keyindex.Config{TTL: s.fs.MetadataTTL, Logger: logger}, x, client)
 	}
 	return client, nil
 }
@@ -70,14 +69,6 @@ func tuneForIndex(opts *fusefs.Options, store ossfs.Store) {
 	if _, ok := store.(*keyindex.Store); ok {
 		opts.MountOptions.DisableReadDirPlus = true
 	}
-}
-
-// indexTTL is how long a prefetched index answers: the metadata TTL.
-func indexTTL(metadataTTL time.Duration) time.Duration {
-	if metadataTTL <= 0 {
-		return ossfs.DefaultMetadataTTL
-	}
-	return metadataTTL
 }
 
 // checkManifestReadable proves the credentials can read the bucket with
