@@ -73,7 +73,7 @@ func Build(ctx context.Context, l Lister, root string, cfg BuildConfig) (*Index,
 	if len(spans) == 0 {
 		return b.bld.finish(b.started)
 	}
-	b.queue, b.pending, b.created = spans, len(spans), len(spans)
+	b.queue, b.pending, b.created = strided(spans, cfg.Parallel), len(spans), len(spans)
 
 	stopProgress := b.logProgress()
 	var wg sync.WaitGroup
@@ -193,7 +193,9 @@ func (b *build) work() {
 }
 
 // listSpan lists one span flat, page by page, cutting off its tail as new
-// spans when other workers have nothing to do.
+// spans when other workers have nothing to do. A page that runs past the
+// span's end goes on into the next span if no worker has started it yet,
+// so that the keys past the end are not listed twice.
 func (b *build) listSpan(sp span) error {
 	in := oss.ListInput{Prefix: b.root, StartAfter: sp.after, MaxKeys: maxListKeys}
 	for {
@@ -202,28 +204,66 @@ func (b *build) listSpan(sp span) error {
 			return fmt.Errorf("keyindex: list %q after %q: %w", b.root, in.StartAfter, err)
 		}
 		b.requests.Add(1)
-		objs := page.Objects
-		end := len(objs)
-		if sp.upto != "" {
-			end, _ = slices.BinarySearchFunc(objs, sp.upto, func(o oss.ObjectInfo, k string) int {
-				return strings.Compare(o.Key, k+"\x00")
-			})
-		}
-		if err := b.add(objs[:end]); err != nil {
-			return err
-		}
 		b.mu.Lock()
 		b.pages++
 		b.mu.Unlock()
-		if end < len(objs) || !page.IsTruncated || len(objs) == 0 {
+		for rest := page.Objects; ; {
+			end := len(rest)
+			if sp.upto != "" {
+				end, _ = slices.BinarySearchFunc(rest, sp.upto, func(o oss.ObjectInfo, k string) int {
+					return strings.Compare(o.Key, k+"\x00")
+				})
+			}
+			if err := b.add(rest[:end]); err != nil {
+				return err
+			}
+			if end == len(rest) {
+				break
+			}
+			next, ok := b.takeNext(sp.upto)
+			if !ok {
+				return nil
+			}
+			sp, rest = next, rest[end:]
+		}
+		if !page.IsTruncated || len(page.Objects) == 0 {
 			return nil
 		}
 		if page.NextContinuationToken == in.ContinuationToken {
 			return fmt.Errorf("keyindex: list %q: continuation token did not advance", b.root)
 		}
 		in.ContinuationToken = page.NextContinuationToken
-		sp.upto = b.maybeSplit(objs, sp.upto)
+		sp.upto = b.maybeSplit(page.Objects, sp.upto)
 	}
+}
+
+// takeNext removes from the queue the span that starts where one ends
+// (at upto) and counts the ended span done; false if that span is
+// started or does not exist.
+func (b *build) takeNext(upto string) (span, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, q := range b.queue {
+		if q.after == upto {
+			b.queue = slices.Delete(b.queue, i, i+1)
+			b.pending--
+			return q, true
+		}
+	}
+	return span{}, false
+}
+
+// strided orders spans so that the first workers start far apart and
+// each finds the span after its own still queued (see takeNext).
+func strided(spans []span, workers int) []span {
+	stride := max(1, (len(spans)+workers-1)/workers)
+	out := make([]span, 0, len(spans))
+	for s := range stride {
+		for i := s; i < len(spans); i += stride {
+			out = append(out, spans[i])
+		}
+	}
+	return out
 }
 
 // add puts a page's objects into the builder.
