@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"os"
 
-	fusefs "github.com/hanwen/go-fuse/v2/fs"
-
 	ossfs "github.com/ossmount/ossmount/fs"
 	"github.com/ossmount/ossmount/keyindex"
 	"github.com/ossmount/ossmount/oss"
@@ -57,18 +55,6 @@ func metadataStore(ctx context.Context, s settings, client *oss.Client, manifest
 		return keyindex.New(keyindex.Config{TTL: s.fs.MetadataTTL, Logger: logger}, x, client)
 	}
 	return client, nil
-}
-
-// tuneForIndex turns READDIRPLUS off when an index answers lookups: a
-// lookup then costs no request, so batching attributes into the listing
-// saves nothing, while READDIRPLUS makes go-fuse build a node for every
-// entry that a walk (find, os.walk, Path.rglob read only names and types)
-// never asks for. `ls -l` sends one LOOKUP per entry instead, still with
-// no request to OSS.
-func tuneForIndex(opts *fusefs.Options, store ossfs.Store) {
-	if _, ok := store.(*keyindex.Store); ok {
-		opts.MountOptions.DisableReadDirPlus = true
-	}
 }
 
 // checkManifestReadable proves the credentials can read the bucket with

