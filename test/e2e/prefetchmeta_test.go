@@ -1,11 +1,16 @@
 package e2e
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // --prefetch-metadata lists 100,000 keys in nested directories while
@@ -59,5 +64,37 @@ func TestPrefetchMetadataAnswersFromMemory(t *testing.T) {
 	}
 	if lsR != wantLsR {
 		t.Errorf("ls -lR differs from a mount without --prefetch-metadata (%d vs %d lines)", strings.Count(lsR, "\n"), strings.Count(wantLsR, "\n"))
+	}
+}
+
+// After --metadata-ttl the prefetched index is dropped and the mount asks
+// OSS again: an object added after mounting is invisible (with no
+// request) until then, and visible after.
+func TestPrefetchMetadataExpires(t *testing.T) {
+	e := startEmulator(t, emulator.Config{})
+	e.emu.CreateBucket("pmeta", false)
+	e.emu.PutObject("pmeta", "d/old.txt", []byte("old"))
+	const ttl = 2 * time.Second
+	mnt, logFile := e.mount("pmeta", "--prefetch-metadata", "--metadata-ttl", ttl.String(), "--negative-ttl", "1s")
+	mounted := time.Now()
+	e.emu.PutObject("pmeta", "d/new.txt", []byte("new"))
+	e.emu.ResetCounters()
+	_, err := os.Stat(filepath.Join(mnt, "d", "new.txt"))
+	if elapsed := time.Since(mounted); elapsed < ttl && !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("stat of an object added after mounting, %v into a %v TTL: %v, want ENOENT", elapsed, ttl, err)
+	}
+	if elapsed := time.Since(mounted); elapsed < ttl {
+		if n := totalRequests(e.emu.Counters()); n != 0 {
+			t.Errorf("%d requests within the TTL, want 0", n)
+		}
+	}
+	if !mounttest.WaitFor(ttl+10*time.Second, func() bool {
+		data, err := os.ReadFile(filepath.Join(mnt, "d", "new.txt"))
+		return err == nil && string(data) == "new"
+	}) {
+		t.Fatalf("the new object never appeared after the TTL\n%s", tail(readFile(t, logFile), 2000))
+	}
+	if !waitLog(logFile, 0, "metadata index expired") {
+		t.Errorf("no log line says the index expired")
 	}
 }
