@@ -3,7 +3,6 @@ package keyindex
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/ossmount/ossmount/oss"
 )
@@ -15,7 +14,7 @@ func BenchmarkListPage(b *testing.B) {
 	for i := range 1_000_000 {
 		bld.add(oss.ObjectInfo{Key: fmt.Sprintf("d%03d/f%07d", i/1000, i), Size: 1000, ETag: fmt.Sprintf("\"%032X\"", i)})
 	}
-	x, err := bld.finish(time.Time{})
+	x, err := bld.finish()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func Build(ctx context.Context, l Lister, root string, cfg BuildConfig) (*Index,
 	}
 	spans := seedSpans(seed, 4*cfg.Parallel)
 	if len(spans) == 0 {
-		return b.bld.finish(b.started)
+		return b.bld.finish()
 	}
 	b.queue, b.pending, b.created = strided(spans, cfg.Parallel), len(spans), len(spans)
 
@@ -85,7 +85,7 @@ func Build(ctx context.Context, l Lister, root string, cfg BuildConfig) (*Index,
 	if b.err != nil {
 		return nil, b.err
 	}
-	x, err := b.bld.finish(b.started)
+	x, err := b.bld.finish()
 	if err != nil {
 		return nil, fmt.Errorf("keyindex: listing %q: %w", root, err)
 	}

@@ -45,17 +45,12 @@ const (
 // no per-key allocation. Safe for concurrent use.
 type Index struct {
 	root    string // every key starts with it
-	started time.Time
 	chunks  [][]byte
 	entries []entry // sorted by key, no duplicates
 }
 
 // Root is the prefix every key of the index starts with.
 func (x *Index) Root() string { return x.root }
-
-// Started is when the listing that built the index started (zero for a
-// manifest): the index is as fresh as that.
-func (x *Index) Started() time.Time { return x.started }
 
 // Len is the number of objects.
 func (x *Index) Len() int { return len(x.entries) }
@@ -168,8 +163,8 @@ func (b *builder) add(o oss.ObjectInfo) error {
 
 // finish sorts the objects and returns the index; a key seen twice is an
 // error. The builder must not be used afterwards.
-func (b *builder) finish(started time.Time) (*Index, error) {
-	x := &Index{root: b.root, started: started, chunks: b.chunks, entries: slices.Clip(b.ents)}
+func (b *builder) finish() (*Index, error) {
+	x := &Index{root: b.root, chunks: b.chunks, entries: slices.Clip(b.ents)}
 	x.entries = x.orderRuns(b.runs)
 	if !x.sorted() { // runs that overlap after all, or no runs
 		sort.Sort(byKey{x})

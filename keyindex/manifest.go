@@ -185,7 +185,7 @@ func (p *manifestParser) parse() (Manifest, error) {
 			if _, err := p.next(); err != io.EOF {
 				return Manifest{}, p.fail("text after the end line")
 			}
-			x, err := b.finish(time.Time{})
+			x, err := b.finish()
 			if err != nil { // unreachable: order was checked line by line
 				return Manifest{}, p.fail("%v", err)
 			}

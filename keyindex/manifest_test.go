@@ -36,7 +36,7 @@ func indexOfObjects(t testing.TB, root string, objs []oss.ObjectInfo) *Index {
 			t.Fatal(err)
 		}
 	}
-	x, err := b.finish(time.Time{})
+	x, err := b.finish()
 	if err != nil {
 		t.Fatal(err)
 	}

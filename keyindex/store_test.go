@@ -58,7 +58,7 @@ func indexOf(t *testing.T, root string, keys ...string) *Index {
 			t.Fatal(err)
 		}
 	}
-	x, err := b.finish(time.Unix(1000, 0))
+	x, err := b.finish()
 	if err != nil {
 		t.Fatal(err)
 	}
