@@ -310,11 +310,12 @@ func (b *build) maybeSplit(page []oss.ObjectInfo, upto string) string {
 	return cuts[0]
 }
 
-// splitPoints guesses up to max keys between the page's last key and upto
+// splitPoints guesses up to most keys between the page's last key and upto
 // ("" = no bound) that cut what follows into pieces: the last key with
 // the character at one position raised to each larger byte that the
 // page's keys use where they differ from one another (digits, for
-// numbered names), shallow positions first (they cut off the most).
+// numbered names), at positions holding such a byte, shallow positions
+// first (they cut off the most).
 // Sorted; all start with root.
 func splitPoints(root string, page []oss.ObjectInfo, upto string, most int) []string {
 	if len(page) < 2 {
@@ -333,6 +334,9 @@ func splitPoints(root string, page []oss.ObjectInfo, upto string, most int) []st
 	}
 	var cuts []string
 	for j := len(root); j < len(last) && len(cuts) < most; j++ {
+		if !used[last[j]] {
+			continue // a separator or fixed letter ("/", "f" of "file"): other values there are guesses in the dark
+		}
 		for c := int(last[j]) + 1; c < 256 && len(cuts) < most; c++ {
 			if !used[c] {
 				continue
