@@ -8,9 +8,11 @@
 // packed: keys and ETags in an arena of 1 MiB chunks (an MD5 ETag as its
 // 16 bytes) and a 24-byte entry per object, about 60 bytes per key for
 // dataset-style names. Build makes one with a parallel flat listing: the
-// root's first delimiter page cuts the key space into spans, and a span
-// being listed is cut again at guessed keys whenever workers would idle,
-// with a bounded number of requests in flight; it logs progress.
+// root's first delimiter page cuts the key space into spans, a span being
+// listed is cut again at guessed keys whenever workers would idle, and a
+// span's last page that runs into the next span carries on there, with a
+// bounded number of requests in flight; it logs progress (keys, keys per
+// second) and, when done, the index's bytes per key.
 // ReadManifest and WriteManifest read and write the versioned line format
 // documented in manifest.go.
 //
