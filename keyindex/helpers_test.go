@@ -43,10 +43,19 @@ type countingLister struct {
 	Lister
 	calls, inFlight, maxInFlight atomic.Int64
 	mu                           sync.Mutex
+	starts                       map[string]bool // StartAfter of requests without a token: spans begun
 }
 
 func (c *countingLister) List(ctx context.Context, in oss.ListInput) (oss.ListPage, error) {
 	c.calls.Add(1)
+	if in.ContinuationToken == "" && in.Delimiter == "" {
+		c.mu.Lock()
+		if c.starts == nil {
+			c.starts = map[string]bool{}
+		}
+		c.starts[in.StartAfter] = true
+		c.mu.Unlock()
+	}
 	n := c.inFlight.Add(1)
 	defer c.inFlight.Add(-1)
 	c.mu.Lock()
