@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ossmount/ossmount/creds"
+	"github.com/ossmount/ossmount/diskcache"
 	ossfs "github.com/ossmount/ossmount/fs"
 	"github.com/ossmount/ossmount/oss"
 	"github.com/ossmount/ossmount/policy"
@@ -24,6 +25,7 @@ type settings struct {
 	creds      creds.Config
 	oss        oss.Config
 	fs         ossfs.Config
+	cache      diskcache.Config // Dir empty: no disk cache
 	foreground bool
 	allowOther bool
 	debugFUSE  bool
@@ -118,6 +120,9 @@ func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, er
 	}
 	if readAhead["read-ahead-memory"] == 0 {
 		readAhead["read-ahead-memory"] = 1 // below the engine's minimum: read-ahead off
+	}
+	if s.cache, err = cacheConfig(c, tgt, logger); err != nil {
+		return s, err
 	}
 	s.fs = ossfs.Config{
 		Prefix:            tgt.Prefix,

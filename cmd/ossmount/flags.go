@@ -28,7 +28,7 @@ const (
 )
 
 func mountFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "endpoint", EnvVars: []string{"OSS_ENDPOINT"}, Usage: "OSS endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com (no scheme means https)"},
 		&cli.StringFlag{Name: "region", EnvVars: []string{"OSS_REGION"}, Usage: "signing region, e.g. cn-hangzhou (derived from standard endpoints)"},
 		&cli.BoolFlag{Name: "path-style", Usage: "path-style addressing (custom endpoints, emulators)"},
@@ -61,7 +61,7 @@ func mountFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-file", Usage: "write logs here (default: stderr, which a background mount keeps)"},
 		&cli.BoolFlag{Name: "debug-fuse", Usage: "log every FUSE request (very verbose)"},
-	}
+	}, cacheFlags()...)
 }
 
 // mountOptionsIgnored are mount(8) and fstab options that mount.fuse3 may

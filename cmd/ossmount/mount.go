@@ -67,7 +67,14 @@ func runMount(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	fsys, err := ossfs.New(s.fs, store)
+	// The disk cache goes on top: metadata passes through it to the
+	// metadata store, data reads are served from disk where they can be.
+	data, closeCache, err := openCache(s.cache, store)
+	if err != nil {
+		return err
+	}
+	defer closeCache()
+	fsys, err := ossfs.New(s.fs, data)
 	if err != nil {
 		return err
 	}
