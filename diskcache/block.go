@@ -129,18 +129,17 @@ func decodeHeader(h []byte) (header, error) {
 }
 
 // readBlock reads and verifies the block file at path, which must hold
-// block id of a cache with this block size. It returns the data, or an
-// error wrapping errBadBlock (the file must go) or the I/O error
-// (os.ErrNotExist if it was evicted meanwhile).
-func readBlock(path string, id blockID, blockSize int64) ([]byte, error) {
+// block id of a cache with this block size, into buf (headerSize +
+// blockSize + 1 bytes: one more to see a file longer than its header
+// says). It returns the data, a slice of buf, or an error wrapping
+// errBadBlock (the file must go) or the I/O error (os.ErrNotExist if it
+// was evicted meanwhile).
+func readBlock(path string, id blockID, blockSize int64, buf []byte) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	// One read of the largest possible file, plus one byte to see a file
-	// longer than its header says.
-	buf := make([]byte, headerSize+blockSize+1)
 	n, err := io.ReadFull(f, buf)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return nil, err

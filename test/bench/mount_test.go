@@ -19,6 +19,7 @@ import (
 type mounted struct {
 	dir  string
 	pid  int
+	log  string // the daemon's --log-file
 	reap func() // waits for a child mount process; nil for a daemon
 }
 
@@ -47,7 +48,7 @@ func mountOSS(b *testing.B, emu *emulator.Server, flags ...string) *mounted {
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
 	err = cmd.Run()
-	m := &mounted{dir: mnt, pid: mounttest.MountPID(logFile)}
+	m := &mounted{dir: mnt, pid: mounttest.MountPID(logFile), log: logFile}
 	b.Cleanup(func() { m.unmount(b) })
 	if err != nil || !mounttest.IsMounted(mnt) {
 		output, _ := os.ReadFile(outFile)
