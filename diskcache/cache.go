@@ -205,7 +205,16 @@ func (c *Cache) GetRange(ctx context.Context, key, etag string, off, n int64) (i
 	if n < 0 || end < off {
 		end = 1<<63 - 1
 	}
-	return &reader{c: c, ctx: ctx, key: key, etag: etag, obj: newObjectID(c.bucket, key, etag), pos: off, end: end}, nil
+	r := &reader{c: c, ctx: ctx, key: key, etag: etag, obj: newObjectID(c.bucket, key, etag), pos: off, end: end}
+	if off < end {
+		// The first block now, so that the store's refusal (such as
+		// ErrPreconditionFailed) comes from GetRange, as without the cache.
+		if err := r.fill(); err != nil {
+			r.Close()
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
 // warnOnce logs msg the first time cause happens.

@@ -241,9 +241,15 @@ func TestCancelledDownloaderHandsBlocksToWaiters(t *testing.T) {
 	c := newTestCache(t, store, t.TempDir(), 4<<20)
 	store.gate = make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
-	first, _ := c.GetRange(ctx, "k", etag, 0, int64(len(data)))
 	firstErr := make(chan error, 1)
-	go func() { _, err := io.ReadAll(first); firstErr <- err }()
+	go func() {
+		first, err := c.GetRange(ctx, "k", etag, 0, int64(len(data)))
+		if err == nil {
+			_, err = io.ReadAll(first)
+			first.Close()
+		}
+		firstErr <- err
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for store.gets.Load() == 0 {
 		if time.Now().After(deadline) {
@@ -263,7 +269,6 @@ func TestCancelledDownloaderHandsBlocksToWaiters(t *testing.T) {
 	if err := <-firstErr; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled reader: %v, want context.Canceled", err)
 	}
-	first.Close()
 	close(store.gate)
 	if got := <-second; !bytes.Equal(got, data) {
 		t.Fatal("the waiter got bytes other than the source")
