@@ -46,6 +46,18 @@ func (c *Cache) lookup(id blockID, last int64) found {
 	return found{claimed: claimed}
 }
 
+// cachedPath is block id's file if it is on disk, else "". It does not
+// count as a use: the read that follows does (lookup).
+func (c *Cache) cachedPath(id blockID) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.blocks[id]; e != nil {
+		c.lru.MoveToFront(e.elem)
+		return c.pathOf(id)
+	}
+	return ""
+}
+
 // finish publishes a downloaded block to its waiters and queues it for
 // the disk; the flight stays in the map (serving readers from memory)
 // until it is written or dropped.

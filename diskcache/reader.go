@@ -30,11 +30,12 @@ type reader struct {
 	ctx       context.Context
 	key, etag string
 	obj       objectID
-	pos, end  int64   // next byte to return; end of the range (clipped at the object's end once seen)
-	cur       []byte  // bytes available at pos
-	buf       *[]byte // pooled buffer under cur, if cur came from a block file
-	run       *run    // the download this reader owns, if any
-	err       error   // sticky
+	pos, end  int64      // next byte to return; end of the range (clipped at the object's end once seen)
+	cur       []byte     // bytes available at pos
+	buf       *[]byte    // pooled buffer under cur, if cur came from a block file
+	run       *run       // the download this reader owns, if any
+	ahead     *lookahead // the next block, being read from disk meanwhile
+	err       error      // sticky
 }
 
 // run is a ranged GET covering blocks [next, last] that this reader has
@@ -81,7 +82,62 @@ func (r *reader) Close() error {
 	r.cur = nil
 	r.putBuf()
 	r.abandon()
+	if a := r.ahead; a != nil {
+		r.ahead = nil
+		<-a.done // a local read: bounded
+		if a.buf != nil {
+			r.c.bufs.Put(a.buf)
+		}
+	}
 	return nil
+}
+
+// lookahead is the next cached block of a range, read from disk while the
+// caller consumes the current one, so that a range of cached blocks
+// keeps the disk busy as the kernel's read-ahead does for a plain file.
+type lookahead struct {
+	index int64
+	done  chan struct{}
+	data  []byte
+	buf   *[]byte
+}
+
+// readAhead starts reading block index from disk if it is in the range
+// and cached; a block that is not is left to fill.
+func (r *reader) readAhead(index int64) {
+	if index > r.lastBlock() || r.ahead != nil {
+		return
+	}
+	id := blockID{obj: r.obj, index: index}
+	path := r.c.cachedPath(id)
+	if path == "" {
+		return
+	}
+	a := &lookahead{index: index, done: make(chan struct{})}
+	r.ahead = a
+	go func() {
+		defer close(a.done)
+		a.data, a.buf, _ = r.c.readFile(id, path) // a failure drops the file; fill looks again
+	}()
+}
+
+// takeAhead returns block index if the lookahead read it.
+func (r *reader) takeAhead(index int64) ([]byte, bool) {
+	a := r.ahead
+	if a == nil {
+		return nil, false
+	}
+	r.ahead = nil
+	<-a.done
+	if a.index != index || a.buf == nil {
+		if a.buf != nil {
+			r.c.bufs.Put(a.buf)
+		}
+		return nil, false
+	}
+	r.putBuf()
+	r.buf = a.buf
+	return a.data, true
 }
 
 // putBuf gives the block file buffer back once cur no longer uses it.
@@ -104,6 +160,11 @@ func (r *reader) fill() error {
 			return err
 		}
 		id := blockID{obj: r.obj, index: index}
+		if data, ok := r.takeAhead(index); ok {
+			r.c.hits.Add(1)
+			r.readAhead(index + 1)
+			return r.use(index, data)
+		}
 		got := r.c.lookup(id, r.lastBlock())
 		var data []byte
 		switch {
@@ -113,6 +174,7 @@ func (r *reader) fill() error {
 				continue // dropped or gone: look again
 			}
 			r.c.hits.Add(1)
+			r.readAhead(index + 1)
 		case got.data != nil:
 			data = got.data
 			r.c.shared.Add(1)
