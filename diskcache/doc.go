@@ -30,8 +30,12 @@
 //
 // # Reads and fills
 //
-// GetRange returns a reader that walks the range block by block. A block
-// on disk is read whole, verified, and served. A missing block is
+// GetRange returns a reader that walks the range block by block (the
+// first block is read at the call, so the store's refusal, such as
+// oss.ErrPreconditionFailed, comes from GetRange as it does without the
+// cache). A block on disk is read whole into a pooled buffer, verified,
+// and served; while the caller consumes it, the next cached block of the
+// range is read by a goroutine the reader owns (Close waits for it). A missing block is
 // claimed, together with the missing blocks after it up to the end of the
 // range (at most 64), and fetched with one ranged GET from the block
 // boundary, so a read of a partial block costs the whole block. The
@@ -50,7 +54,9 @@
 //
 // # Writes, crash safety and the fsync policy
 //
-// Two writer goroutines take blocks from the queue: reserve the space
+// The queue holds WriteQueue blocks (default 256: 64 MiB, enough for the
+// bursts of 8 readers' read-ahead; 32 overflowed in bench). Four writer
+// goroutines take blocks from it: reserve the space
 // (evicting least recently used blocks, whose files are removed before
 // the new file is written), write DIR/tmp/block-*, rename it into place,
 // then index it. There is no fsync: after a crash a block may be
@@ -80,5 +86,8 @@
 // # Non-goals
 //
 // Sharing one directory between mounts, caching metadata, persisting
-// recency across remounts (mtime stands in), FUSE passthrough.
+// recency across remounts (mtime stands in). FUSE passthrough (the kernel
+// reading a cache file directly): it would need whole-object files and a
+// hook in fs, and the kernel would serve bytes no checksum was verified
+// against, which breaks the promise above.
 package diskcache

@@ -235,8 +235,12 @@ func (r *reader) fromRun() error {
 	index := rn.next
 	buf := make([]byte, r.c.blockSize)
 	n, err := io.ReadFull(rn.body, buf)
-	if err == io.ErrUnexpectedEOF || err == io.EOF { //nolint:errorlint // only a plain EOF from the store ends the object
-		err = nil // the object ends here; a cut body is another error (wrapping, never equal to, these)
+	// Equality, not errors.Is: ReadFull returns these sentinels themselves
+	// only when the store's body ended with a plain io.EOF, which is the
+	// end of the object. A body cut short is another error, which may wrap
+	// io.ErrUnexpectedEOF and must not be cached as a short last block.
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
 	}
 	if err != nil {
 		return err
