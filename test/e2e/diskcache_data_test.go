@@ -257,3 +257,40 @@ func copyFile(from, to string) error {
 	}
 	return os.WriteFile(to, data, 0o600)
 }
+
+// Cache flags that cannot work fail the mount with a clear line and no
+// mount.
+func TestDiskCacheBadFlagsGiveClearErrors(t *testing.T) {
+	e := startEmulator(t, emulator.Config{})
+	e.emu.PutObject("dcache", "a", []byte("a"))
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		args    []string
+		mention string
+	}{
+		{"size without dir", []string{"--cache-size", "10GiB"}, "--cache-size needs --cache-dir"},
+		{"not a size", []string{"--cache-dir", t.TempDir(), "--cache-size", "lots"}, "is not a size"},
+		{"too small", []string{"--cache-dir", t.TempDir(), "--cache-size", "1MiB"}, "too small"},
+		{"dir is a file", []string{"--cache-dir", notDir}, "cache"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mnt := t.TempDir()
+			args := append([]string{"--path-style"}, tc.args...)
+			args = append(args, "dcache", mnt)
+			_, stderr, err := run(t, e.baseEnv(), args...)
+			t.Cleanup(func() { mounttest.Unmount(mnt, 0) })
+			if err == nil || !strings.Contains(stderr, tc.mention) {
+				t.Fatalf("ossmount %v: err %v, stderr %q; want a failure mentioning %q", tc.args, err, stderr, tc.mention)
+			}
+			if mounttest.IsMounted(mnt) {
+				t.Fatal("mounted anyway")
+			}
+			t.Logf("stderr: %s", strings.TrimSpace(stderr))
+		})
+	}
+}
