@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ossmount/ossmount/oss"
 )
@@ -133,6 +134,7 @@ func New(cfg Config, store Store) (*Cache, error) {
 		queue: make(chan fill, cfg.WriteQueue),
 		limit: limit, lru: list.New(), blocks: map[blockID]*entry{}, flights: map[blockID]*flight{},
 	}
+	start := time.Now()
 	if c.lock, err = lockDir(dir); err != nil {
 		return nil, err
 	}
@@ -145,7 +147,8 @@ func New(cfg Config, store Store) (*Cache, error) {
 		go c.writeLoop()
 	}
 	st := c.Stats()
-	c.log.Info("disk cache ready", "dir", dir, "blocks", st.Blocks, "bytes", st.Bytes, "limit", st.LimitBytes)
+	c.log.Info("disk cache ready", "dir", dir, "blocks", st.Blocks, "bytes", st.Bytes, "limit", st.LimitBytes,
+		"elapsed", time.Since(start).Round(time.Millisecond).String())
 	return c, nil
 }
 
