@@ -6,9 +6,9 @@
 //
 // # Correct by construction
 //
-// Data is cached in blocks of BlockSize bytes (default 256 KiB: the first
-// read-ahead part, and every later part is a multiple of it, so the
-// sequential read path asks for whole blocks). A block is identified by
+// Data is cached in blocks of BlockSize bytes (default 256 KiB: the
+// read-ahead's first part, from which parts grow, so a sequential read
+// from the start of a file asks for whole blocks). A block is identified by
 // the SHA-256 of (bucket, key, ETag) and its index. A handle pins an
 // ETag at open, so a cached byte can only belong to the version it
 // pinned; a replaced object has a new ETag and simply misses. There is no
@@ -30,23 +30,23 @@
 //
 // # Reads and fills
 //
-// GetRange returns a reader that walks the range block by block (the
-// first block is read at the call, so the store's refusal, such as
+// GetRange returns a reader that walks the range block by block (the first
+// block is read at the call, so the store's refusal, such as
 // oss.ErrPreconditionFailed, comes from GetRange as it does without the
 // cache). A block on disk is read whole into a pooled buffer, verified,
 // and served; while the caller consumes it, the next cached block of the
-// range is read by a goroutine the reader owns (Close waits for it). A missing block is
-// claimed, together with the missing blocks after it up to the end of the
-// range (at most 64), and fetched with one ranged GET from the block
-// boundary, so a read of a partial block costs the whole block. The
-// reader fills each block from the body, hands it to the waiters and to a
-// bounded write queue, and serves it: the caller never waits for the
-// disk. When the queue is full the block is simply not cached (counted,
-// one Warn). Readers that need a block another reader is downloading wait
-// for that download, not one each; if it fails or is abandoned they look
-// again and may download it themselves. A downloaded block waiting for
-// the disk is served from memory. Errors from the store (such as
-// oss.ErrPreconditionFailed) reach the caller unchanged.
+// range is read by a goroutine the reader owns (Close waits for it). A
+// missing block is claimed, together with the missing blocks after it up
+// to the end of the range (at most 64), and fetched with one ranged GET
+// from the block boundary, so a read of a partial block costs the whole
+// block. The reader fills each block from the body, hands it to the
+// waiters and to a bounded write queue, and serves it: the caller never
+// waits for the disk. When the queue is full the block is simply not
+// cached (counted, one Warn). Readers that need a block another reader is
+// downloading wait for that download, not one each; if it fails or is
+// abandoned they look again and may download it themselves. A downloaded
+// block waiting for the disk is served from memory. Errors from the store
+// (such as oss.ErrPreconditionFailed) reach the caller unchanged.
 //
 // The last block of an object is shorter than BlockSize; a body that ends
 // with a plain io.EOF before BlockSize marks the end of the object (the
