@@ -306,3 +306,28 @@ func TestBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// A disk that cannot keep up never slows a read: with the writers stuck,
+// reads complete from the network and the blocks the queue cannot hold
+// are dropped, not waited for.
+func TestSlowDiskDropsFillsInsteadOfWaiting(t *testing.T) {
+	store := newFakeStore()
+	c, err := New(Config{Dir: t.TempDir(), Size: 4 << 20, Bucket: "bkt", BlockSize: testBlock, WriteQueue: 2}, store)
+	must(t, err)
+	stuck := make(chan struct{})
+	c.writeFault = func() error { <-stuck; return nil }
+	for i := range 8 {
+		data := randomData(4*testBlock, uint64(300+i))
+		key := "slow" + strings.Repeat("z", i)
+		etag := store.put(key, data)
+		if got := readRange(t, c, key, etag, 0, int64(len(data))); !bytes.Equal(got, data) {
+			t.Fatalf("read %d with a stuck disk differs from the source", i)
+		}
+	}
+	if st := c.Stats(); st.Dropped == 0 {
+		t.Fatalf("stats %+v: want fills dropped while the disk is stuck", st)
+	}
+	close(stuck)
+	settle(t, c)
+	must(t, c.Close())
+}
