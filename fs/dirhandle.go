@@ -11,7 +11,11 @@ import (
 // dirHandle is an open directory. It hands out entries from its stream
 // and answers the READDIRPLUS lookup of the entry it just handed out
 // from the listing itself, so READDIRPLUS costs no request per entry.
-// go-fuse calls it from one goroutine at a time.
+// Past the first hugeDirEntries names of a listing it declines that
+// lookup: the entry then goes out with node ID 0, which the kernel takes
+// as "no attributes" (fuse_direntplus_link), so neither the kernel nor
+// go-fuse makes a node for it; a later stat is a LOOKUP answered from the
+// metadata cache. go-fuse calls it from one goroutine at a time.
 type dirHandle struct {
 	d       *dirNode
 	stream  *dirStream
@@ -35,14 +39,28 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 		return nil, 0
 	}
 	h.last, h.hasLast = h.stream.next(), true
-	de := direntOut(h.last, h.stream.pos)
+	if h.stream.pos > hugeDirEntries {
+		h.d.huge.Store(true)
+	}
+	de := direntOut(h.d.prefix, h.last, h.stream.pos)
 	return &de, 0
 }
 
+// hugeDirEntries is how many names of one listing get a node from
+// READDIRPLUS: each costs ~400 bytes in go-fuse (Inode, node ID and
+// stable-attribute tables, the parent's children map) for as long as the
+// kernel keeps the name, more than the metadata cache spends on it. Below
+// it, `ls -l` costs no LOOKUP at all; above it, one LOOKUP per name stat'ed,
+// answered from memory.
+const hugeDirEntries = 100_000
+
 // Lookup serves READDIRPLUS: name is the entry just returned.
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
-	if h.hasLast && h.last.name == name && h.last.e.kind != kindMissing {
-		return h.d.child(ctx, name, h.last.path, h.last.e, out), 0
+	if h.hasLast && h.last.name == name && h.last.e.kind != kindMissing && !h.last.recheck {
+		if h.stream.pos > hugeDirEntries {
+			return nil, syscall.EAGAIN // any errno: the entry goes out with node ID 0
+		}
+		return h.d.child(ctx, name, h.last.e, out), 0
 	}
 	return h.d.Lookup(ctx, name, out)
 }

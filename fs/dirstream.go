@@ -2,6 +2,8 @@ package fs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -25,13 +27,20 @@ const listPageSize = 1000
 const pagesAhead = 2
 
 // dirent is one entry of a listing, with what the cache now says about it.
-// name is the tail of path, not a copy: the kernel's inode for the name
-// (go-fuse keeps name), the node and the cache key (path) share one string.
+// Once recorded, name is the copy the cache's listing keeps, so the node
+// go-fuse makes for it shares that string.
 type dirent struct {
-	name string
-	path string // prefix + name
-	e    entry
+	name    string
+	e       entry
+	recheck bool // the cache was told the object changed: look it up again
 }
+
+// defaultMaxEmptyPages bounds a listing's run of empty pages that still
+// say "more to come": a server that never ends one is not listed for ever.
+const defaultMaxEmptyPages = 100
+
+// errNoProgress ends a listing whose pages do not advance.
+var errNoProgress = errors.New("the listing does not advance")
 
 type pageResult struct {
 	page oss.ListPage
@@ -57,15 +66,20 @@ type dirStream struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	start   time.Time
-	started bool
-	pages   chan pageResult // from the running fetch goroutine, or nil
-	token   string          // continuation token of the next page to hand out
-	buf     []dirent        // ready entries, sorted by name
-	pending []oss.ObjectInfo
-	done    bool   // no more pages
-	pos     uint64 // entries handed out
-	skipped int64
+	start     time.Time
+	started   bool
+	list      *listing    // what the cache records of this listing; nil before the first page
+	replay    listingView // a complete listing from the cache, handed out instead of listing (replaying true)
+	replaying bool
+	replayed  int             // slots of replay handed out
+	pages     chan pageResult // from the running fetch goroutine, or nil
+	token     string          // continuation token of the next page to hand out
+	lastKey   string          // the greatest key of the pages handed out
+	buf       []dirent        // ready entries, sorted by name
+	pending   []oss.ObjectInfo
+	done      bool   // no more pages
+	pos       uint64 // entries handed out
+	skipped   int64
 }
 
 var _ fusefs.DirStream = (*dirStream)(nil)
@@ -81,12 +95,18 @@ func newDirStream(t *tree, prefix string, onComplete func(time.Time)) *dirStream
 func (s *dirStream) startFetch() {
 	ch := make(chan pageResult, pagesAhead-1) // plus the one a blocked send holds
 	in := oss.ListInput{Prefix: s.prefix, Delimiter: "/", ContinuationToken: s.token, MaxKeys: s.t.pageSize}
+	p := progress{lastKey: s.lastKey, maxEmpty: s.t.maxEmptyPages}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		for {
 			gen := s.t.cache.begin()
 			page, err := s.t.store.List(s.ctx, in)
+			if err == nil {
+				if why := p.check(in.ContinuationToken, page); why != "" {
+					err = fmt.Errorf("fs: list %q after token %q: %w: %s", s.prefix, in.ContinuationToken, errNoProgress, why)
+				}
+			}
 			select {
 			case ch <- pageResult{page, gen, err}:
 			case <-s.ctx.Done():
@@ -106,10 +126,15 @@ func (s *dirStream) startFetch() {
 // for the next call.
 func (s *dirStream) fill(ctx context.Context) syscall.Errno {
 	for len(s.buf) == 0 && !s.done {
+		if !s.started {
+			s.started, s.start = true, s.t.cache.now()
+			s.replay, s.replaying = s.t.cache.completeListing(s.prefix)
+		}
+		if s.replaying {
+			s.replayNext()
+			continue
+		}
 		if s.pages == nil {
-			if !s.started {
-				s.started, s.start = true, s.t.cache.now()
-			}
 			s.startFetch()
 		}
 		var r pageResult
@@ -127,7 +152,11 @@ func (s *dirStream) fill(ctx context.Context) syscall.Errno {
 		if r.page.IsTruncated && last {
 			s.t.log.Warn("listing truncated without a continuation token; stopping", "prefix", s.prefix)
 		}
-		s.buf = s.merge(r.page, r.gen, last)
+		if s.list == nil {
+			s.list = s.t.cache.newListing(s.prefix, s.start, r.gen)
+		}
+		s.lastKey = max(s.lastKey, pageLastKey(r.page))
+		s.buf = s.merge(r.page, last)
 		if last {
 			s.pages = nil
 			s.finish()
@@ -138,11 +167,26 @@ func (s *dirStream) fill(ctx context.Context) syscall.Errno {
 	return 0
 }
 
+// replayNext hands out the next page of a listing the cache holds whole:
+// within the metadata TTL a directory listed to the end is not listed
+// again, even when the kernel has dropped its own readdir cache.
+func (s *dirStream) replayNext() {
+	s.buf = s.t.cache.replay(s.replay, s.prefix, s.replayed, listPageSize)
+	s.replayed = min(s.replayed+listPageSize, len(s.replay.slots))
+	if s.replayed == len(s.replay.slots) {
+		s.start = s.replay.l.start
+		s.finish()
+	}
+}
+
 func (s *dirStream) finish() {
 	s.done = true
 	if s.skipped > 0 {
 		s.t.log.Warn("skipped keys that cannot be path components (empty, \".\", \"..\", NUL, or over 255 bytes)",
 			"prefix", s.prefix, "count", s.skipped)
+	}
+	if s.list != nil {
+		s.t.cache.complete(s.list, s.prefix)
 	}
 	if s.onComplete != nil {
 		s.onComplete(s.start)
@@ -153,8 +197,8 @@ func (s *dirStream) finish() {
 // hide files of the same name. A file whose "name/" would sort after the
 // end of a truncated page may still meet its directory on a later page;
 // it waits in s.pending (at most one per prefix of the page's last key).
-func (s *dirStream) merge(page oss.ListPage, gen uint64, last bool) []dirent {
-	var lastKey string
+func (s *dirStream) merge(page oss.ListPage, last bool) []dirent {
+	lastKey := pageLastKey(page)
 	dirs := make(map[string]bool, len(page.CommonPrefixes))
 	out := make([]dirent, 0, len(page.Objects)+len(page.CommonPrefixes)+len(s.pending))
 	// addDir adds the directory path: s.prefix + name, no trailing "/".
@@ -166,20 +210,16 @@ func (s *dirStream) merge(page oss.ListPage, gen uint64, last bool) []dirent {
 		}
 		if !dirs[name] {
 			dirs[name] = true
-			out = append(out, dirent{name: name, path: path, e: entry{kind: kindDir}})
+			out = append(out, dirent{name: name, e: entry{kind: kindDir}})
 		}
 	}
 	for _, p := range page.CommonPrefixes {
-		lastKey = max(lastKey, p)
 		rest, ok := strings.CutPrefix(p, s.prefix)
 		if !ok {
 			s.skip(1)
 			continue
 		}
 		addDir(p[:len(s.prefix)+len(strings.TrimSuffix(rest, "/"))])
-	}
-	for _, o := range page.Objects {
-		lastKey = max(lastKey, o.Key)
 	}
 	objs := append(s.pending, page.Objects...)
 	s.pending = nil
@@ -199,19 +239,65 @@ func (s *dirStream) merge(page oss.ListPage, gen uint64, last bool) []dirent {
 		case !last && o.Key+"/" > lastKey:
 			s.pending = append(s.pending, o)
 		default:
-			out = append(out, dirent{name: rest, path: o.Key, e: entry{kind: kindFile, info: metaOf(o)}})
+			out = append(out, dirent{name: rest, e: entry{kind: kindFile, info: metaOf(o)}})
 		}
 	}
 	slices.SortFunc(out, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
-	kept := out[:0]
-	for _, d := range out {
-		// The cache may hold a newer answer; a name a later lookup found
-		// missing is left out rather than shown with no metadata.
-		if d.e = s.t.cache.put(d.path, d.e.kind, d.e.info.object(d.path), gen); d.e.kind != kindMissing {
-			kept = append(kept, d)
+	// The cache may hold a newer answer; a name a later lookup found
+	// missing is left out rather than shown with no metadata.
+	return s.t.cache.addPage(s.list, s.prefix, out)
+}
+
+// pageLastKey is the greatest key or prefix of a page.
+func pageLastKey(page oss.ListPage) string {
+	var last string
+	for _, p := range page.CommonPrefixes {
+		last = max(last, p)
+	}
+	for _, o := range page.Objects {
+		last = max(last, o.Key)
+	}
+	return last
+}
+
+// progress checks that the pages of one listing advance: a server that
+// repeats its continuation token, sends a page whose keys do not all come
+// after the previous pages', or sends empty pages for ever would make a
+// readdir loop without end.
+type progress struct {
+	lastKey  string // the greatest key so far
+	empty    int    // consecutive empty pages that said "more to come"
+	maxEmpty int
+}
+
+// check returns why page (the answer to token) does not advance, or "".
+func (p *progress) check(token string, page oss.ListPage) string {
+	if page.IsTruncated && token != "" && page.NextContinuationToken == token {
+		return "the server repeated the continuation token"
+	}
+	first := ""
+	for _, pr := range page.CommonPrefixes {
+		if first == "" || pr < first {
+			first = pr
 		}
 	}
-	return kept
+	for _, o := range page.Objects {
+		if first == "" || o.Key < first {
+			first = o.Key
+		}
+	}
+	if first == "" {
+		if p.empty++; page.IsTruncated && p.empty > p.maxEmpty {
+			return fmt.Sprintf("%d empty pages in a row", p.empty)
+		}
+		return ""
+	}
+	if p.lastKey != "" && first <= p.lastKey {
+		return fmt.Sprintf("the page starts at %q, not after %q", first, p.lastKey)
+	}
+	p.empty = 0
+	p.lastKey = max(p.lastKey, pageLastKey(page))
+	return ""
 }
 
 func (s *dirStream) skip(n int64) {
@@ -234,14 +320,12 @@ func (s *dirStream) next() dirent {
 	return d
 }
 
-func direntOut(d dirent, off uint64) fuse.DirEntry {
-	mode := uint32(syscall.S_IFREG)
-	ino := inodeNumber(d.path)
+func direntOut(prefix string, d dirent, off uint64) fuse.DirEntry {
+	mode, suffix := uint32(syscall.S_IFREG), ""
 	if d.e.kind == kindDir {
-		mode = syscall.S_IFDIR
-		ino = inodeNumber(d.path + "/")
+		mode, suffix = syscall.S_IFDIR, "/"
 	}
-	return fuse.DirEntry{Name: d.name, Mode: mode, Ino: ino, Off: off}
+	return fuse.DirEntry{Name: d.name, Mode: mode, Ino: inodeNumber(prefix, d.name, suffix), Off: off}
 }
 
 // HasNext implements fusefs.DirStream; it may wait for a page.
@@ -258,7 +342,7 @@ func (s *dirStream) Next() (fuse.DirEntry, syscall.Errno) {
 		return fuse.DirEntry{}, syscall.EIO
 	}
 	d := s.next()
-	return direntOut(d, s.pos), 0
+	return direntOut(s.prefix, d, s.pos), 0
 }
 
 // Close implements fusefs.DirStream: it stops and waits for fetches.

@@ -14,7 +14,8 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// Defaults filled in by New.
+// Defaults: New fills those of sizes and modes; the TTLs are the command's
+// defaults (a zero TTL means "do not cache", not "default").
 const (
 	// DefaultMetadataTTL keeps positive metadata for a minute: the mount is
 	// read-only and buckets mounted this way change rarely (goofys uses the
@@ -22,11 +23,12 @@ const (
 	DefaultMetadataTTL = 60 * time.Second
 	// DefaultNegativeTTL is shorter, so that new objects appear quickly.
 	DefaultNegativeTTL = 5 * time.Second
-	// DefaultMetadataCacheSize bounds the metadata cache (entries, about
-	// 300 bytes each).
-	DefaultMetadataCacheSize = 100_000
-	DefaultFileMode          = 0o444
-	DefaultDirMode           = 0o555
+	// DefaultMetadataCacheMemory bounds the metadata cache: a listed name
+	// costs about 56 bytes plus its length, so 256 MiB hold a directory of
+	// 2,000,000 names of up to ~60 bytes with room to spare.
+	DefaultMetadataCacheMemory = 256 << 20
+	DefaultFileMode            = 0o444
+	DefaultDirMode             = 0o555
 	// DefaultReadAheadBudget bounds the read-ahead buffers of all open
 	// files together: with go-fuse's request buffers and the heap, 8
 	// concurrent sequential readers stay under 256 MiB RSS.
@@ -42,14 +44,19 @@ const (
 )
 
 // Config configures the node tree. The zero value of each field selects
-// its default.
+// its default, except the TTLs: there 0 means "do not cache" (every lookup
+// asks OSS, the kernel keeps nothing), TTLIndefinite means "until
+// unmount", and callers pass DefaultMetadataTTL and DefaultNegativeTTL
+// for the defaults.
 type Config struct {
 	Prefix            string        // root prefix inside the bucket: "" or ending in "/"; the mount root maps to it
 	UID, GID          uint32        // owner shown for every node (the command defaults them to the mounting user)
 	FileMode, DirMode uint32        // permission bits shown; default 0444 / 0555
-	MetadataTTL       time.Duration // positive cache entries and kernel entry/attr timeouts; default 60 s
-	NegativeTTL       time.Duration // names that do not exist; default 5 s
-	MetadataCacheSize int           // entries; default 100,000
+	MetadataTTL       time.Duration // names, sizes, listings and kernel entry/attr timeouts; 0: none; TTLIndefinite
+	NegativeTTL       time.Duration // names that do not exist; 0: none; TTLIndefinite
+	// MetadataCacheMemory bounds the metadata cache, in bytes (directories
+	// are evicted whole, least recently used first); default 256 MiB.
+	MetadataCacheMemory int64
 	// Read-ahead of sequential reads, in bytes; see DefaultReadAheadBudget,
 	// DefaultReadAheadMaxBytes and DefaultPartSize. A budget below 256 KiB
 	// turns read-ahead off (every read is an exact ranged GET).
@@ -84,18 +91,19 @@ type Stats struct {
 // never change; the cache, singleflight group and counters are safe for
 // concurrent use.
 type tree struct {
-	store     Store
-	cache     *metaCache
-	group     singleflight.Group
-	log       *slog.Logger
-	uid, gid  uint32
-	fileMode  uint32
-	dirMode   uint32
-	mountTime time.Time
-	shadowLog onceSet
-	pageSize  int // MaxKeys of readdir pages; listPageSize except in tests
-	budget    *readBudget
-	prefetch  prefetchConfig
+	store         Store
+	cache         *metaCache
+	group         singleflight.Group
+	log           *slog.Logger
+	uid, gid      uint32
+	fileMode      uint32
+	dirMode       uint32
+	mountTime     time.Time
+	shadowLog     onceSet
+	pageSize      int // MaxKeys of readdir pages; listPageSize except in tests
+	maxEmptyPages int // empty pages in a row that end a listing; defaultMaxEmptyPages except in tests
+	budget        *readBudget
+	prefetch      prefetchConfig
 
 	skipped, shadowed, stale atomic.Int64
 }
@@ -108,8 +116,8 @@ func New(cfg Config, store Store) (*FS, error) {
 	if !validPrefix(cfg.Prefix) {
 		return nil, fmt.Errorf("fs: invalid prefix %q: want \"\" or path components ending in \"/\"", cfg.Prefix)
 	}
-	if cfg.MetadataTTL < 0 || cfg.NegativeTTL < 0 || cfg.MetadataCacheSize < 0 {
-		return nil, errors.New("fs: negative MetadataTTL, NegativeTTL or MetadataCacheSize")
+	if cfg.MetadataTTL < 0 || cfg.NegativeTTL < 0 || cfg.MetadataCacheMemory < 0 {
+		return nil, errors.New("fs: negative MetadataTTL, NegativeTTL or MetadataCacheMemory")
 	}
 	if cfg.ReadAheadBudget < 0 || cfg.ReadAheadMaxBytes < 0 || cfg.PartSize < 0 {
 		return nil, errors.New("fs: negative ReadAheadBudget, ReadAheadMaxBytes or PartSize")
@@ -118,9 +126,7 @@ func New(cfg Config, store Store) (*FS, error) {
 	cfg.ReadAheadBudget = cmp.Or(cfg.ReadAheadBudget, DefaultReadAheadBudget)
 	cfg.ReadAheadMaxBytes = cmp.Or(cfg.ReadAheadMaxBytes, DefaultReadAheadMaxBytes)
 	cfg.PartSize = cmp.Or(cfg.PartSize, DefaultPartSize)
-	cfg.MetadataTTL = cmp.Or(cfg.MetadataTTL, DefaultMetadataTTL)
-	cfg.NegativeTTL = cmp.Or(cfg.NegativeTTL, DefaultNegativeTTL)
-	cfg.MetadataCacheSize = cmp.Or(cfg.MetadataCacheSize, DefaultMetadataCacheSize)
+	cfg.MetadataCacheMemory = cmp.Or(cfg.MetadataCacheMemory, DefaultMetadataCacheMemory)
 	cfg.FileMode = cmp.Or(cfg.FileMode, DefaultFileMode)
 	cfg.DirMode = cmp.Or(cfg.DirMode, DefaultDirMode)
 	if cfg.Logger == nil {
@@ -129,21 +135,18 @@ func New(cfg Config, store Store) (*FS, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	cache, err := newMetaCache(cfg.MetadataCacheSize, cfg.MetadataTTL, cfg.NegativeTTL, cfg.Now)
-	if err != nil {
-		return nil, fmt.Errorf("fs: metadata cache: %w", err)
-	}
 	t := &tree{
-		store:     store,
-		cache:     cache,
-		log:       cfg.Logger,
-		uid:       cfg.UID,
-		gid:       cfg.GID,
-		fileMode:  cfg.FileMode & 0o7777,
-		dirMode:   cfg.DirMode & 0o7777,
-		mountTime: cfg.Now(),
-		pageSize:  listPageSize,
-		budget:    newReadBudget(cfg.ReadAheadBudget),
+		store:         store,
+		cache:         newMetaCache(cfg.MetadataCacheMemory, cfg.MetadataTTL, cfg.NegativeTTL, cfg.Now, cfg.Logger),
+		log:           cfg.Logger,
+		uid:           cfg.UID,
+		gid:           cfg.GID,
+		fileMode:      cfg.FileMode & 0o7777,
+		dirMode:       cfg.DirMode & 0o7777,
+		mountTime:     cfg.Now(),
+		pageSize:      listPageSize,
+		maxEmptyPages: defaultMaxEmptyPages,
+		budget:        newReadBudget(cfg.ReadAheadBudget),
 		prefetch: prefetchConfig{
 			maxPart:    cfg.PartSize,
 			maxWindow:  cfg.ReadAheadMaxBytes,
@@ -217,17 +220,20 @@ func Mount(mountpoint string, f *FS, opts *fusefs.Options) (*fuse.Server, error)
 }
 
 // inodeNumber is a stable inode number for a full key (files) or prefix
-// (directories, with the trailing "/"), for the life of the mount. A 64-bit
-// FNV-1a hash: with a million keys the chance of any collision is ~3e-8.
-// 0 and 1 (the root) are never returned.
-func inodeNumber(key string) uint64 {
+// (directories, with the trailing "/"), for the life of the mount, given
+// in parts that are hashed as if joined. A 64-bit FNV-1a hash: with a
+// million keys the chance of any collision is ~3e-8. 0 and 1 (the root)
+// are never returned.
+func inodeNumber(parts ...string) uint64 {
 	// FNV-1a inline: hash/fnv would allocate per call, and READDIRPLUS
 	// asks for every entry of a listing.
 	const offset64, prime64 = 14695981039346656037, 1099511628211
 	h := uint64(offset64)
-	for i := 0; i < len(key); i++ {
-		h ^= uint64(key[i])
-		h *= prime64
+	for _, key := range parts {
+		for i := 0; i < len(key); i++ {
+			h ^= uint64(key[i])
+			h *= prime64
+		}
 	}
 	if h > 1 {
 		return h

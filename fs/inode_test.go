@@ -18,7 +18,10 @@ func TestInodeNumber(t *testing.T) {
 	if got := inodeNumber(""); got < 2 {
 		t.Errorf("inodeNumber(\"\") = %d; 0 and 1 are reserved", got)
 	}
-	if n := testing.AllocsPerRun(100, func() { inodeNumber("dir/file000123") }); n != 0 {
+	if inodeNumber("dir/", "file000123", "/") != inodeNumber("dir/file000123/") {
+		t.Error("a key given in parts hashes differently from the whole key")
+	}
+	if n := testing.AllocsPerRun(100, func() { inodeNumber("dir/", "file000123", "") }); n != 0 {
 		t.Errorf("inodeNumber allocates %.0f times per call", n)
 	}
 }

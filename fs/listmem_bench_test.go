@@ -3,11 +3,13 @@ package fs
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -31,29 +33,39 @@ func (s cloningStore) List(ctx context.Context, in oss.ListInput) (oss.ListPage,
 	return page, err
 }
 
-// BenchmarkListMemory: the Go heap in use (after GC) per name that
-// `ls -l` of a 100,000-object directory leaves behind while the kernel
-// still holds the entries (an inode per name from READDIRPLUS, plus the
-// metadata cache). OSSMOUNT_HEAPPROFILE=file records every allocation and
-// writes the heap profile taken at that point, for `go tool pprof -sample_index=inuse_space`.
+// BenchmarkListMemory: the Go heap per name that `ls -l` of one directory
+// leaves behind while the kernel still holds what it was given, by
+// component: go-fuse's tables (node IDs, stable attributes, children
+// maps), the nodes (go-fuse Inode embedded in ours), the metadata cache,
+// the decoded listing strings still referenced, and the rest; plus what
+// the runtime holds beyond the live heap (GC headroom and fragments).
+// 300,000 names by default, so that both sides of hugeDirEntries show;
+// OSSMOUNT_LISTMEM_NAMES sets another count. ETags are real-looking MD5s.
+// OSSMOUNT_HEAPPROFILE=file also writes the heap profile, for
+// `go tool pprof -sample_index=inuse_space`.
 func BenchmarkListMemory(b *testing.B) {
-	const objects = 100_000
-	profile := os.Getenv("OSSMOUNT_HEAPPROFILE")
-	if profile != "" {
-		defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
-		runtime.MemProfileRate = 1 // every allocation: names cost tens of bytes each
+	objects := 300_000
+	if s := os.Getenv("OSSMOUNT_LISTMEM_NAMES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("OSSMOUNT_LISTMEM_NAMES=%q", s)
+		}
+		objects = n
 	}
+	const rate = 64 // bytes between samples: exact enough for tens of bytes per name
+	defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
+	runtime.MemProfileRate = rate
 	for range b.N {
 		store := newFakeStore()
 		for i := range objects {
-			store.put(fmt.Sprintf("big/file%06d", i), nil)
+			store.putETag(fmt.Sprintf("big/file%07d", i), fmt.Sprintf(`"%032X"`, i))
 		}
-		f, err := New(Config{}, cloningStore{store})
+		f, err := New(Config{MetadataTTL: DefaultMetadataTTL, NegativeTTL: DefaultNegativeTTL}, cloningStore{store})
 		if err != nil {
 			b.Fatal(err)
 		}
 		dir := mountForTest(b, f)
-		before := heapStats()
+		before, beforeParts := heapStats(), heapByComponent(rate)
 		out, err := exec.Command("ls", "-l", filepath.Join(dir, "big")).Output()
 		if err != nil {
 			b.Fatalf("ls -l: %v", err)
@@ -61,13 +73,81 @@ func BenchmarkListMemory(b *testing.B) {
 		if n := strings.Count(string(out), "\n"); n != objects+1 {
 			b.Fatalf("ls -l printed %d lines, want %d", n, objects+1)
 		}
-		after := heapStats()
-		if profile != "" {
-			writeHeapProfile(b, profile)
+		after, parts := heapStats(), heapByComponent(rate)
+		if p := os.Getenv("OSSMOUNT_HEAPPROFILE"); p != "" {
+			writeHeapProfile(b, p)
 		}
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/objects, "live-B/name")
-		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/objects, "inuse-B/name")
+		perName := func(v int64) float64 { return float64(v) / float64(objects) }
+		var line []string
+		for _, c := range components {
+			v := perName(parts[c] - beforeParts[c])
+			b.ReportMetric(v, c+"-B/name")
+			line = append(line, fmt.Sprintf("%s %.0f", c, v))
+		}
+		live := perName(int64(after.HeapAlloc) - int64(before.HeapAlloc))
+		held := perName(int64(after.HeapSys-after.HeapReleased) - int64(before.HeapSys-before.HeapReleased))
+		cacheBytes, _ := f.t.cache.usage()
+		b.ReportMetric(live, "live-B/name")
+		b.ReportMetric(held-live, "headroom-B/name")
+		b.ReportMetric(perName(cacheBytes), "cache-counted-B/name")
+		fmt.Printf("list memory, %d names, bytes per name: live heap %.0f = %s; runtime holds %.0f more (GC headroom, fragments); the cache counts %.0f\n",
+			objects, live, strings.Join(line, ", "), held-live, perName(cacheBytes))
 		runtime.KeepAlive(f)
+	}
+}
+
+// components of the live heap, as heapByComponent names them.
+var components = []string{"go-fuse-tables", "nodes", "metadata-cache", "listing-strings", "other"}
+
+// heapByComponent attributes the in-use heap of the last GC to the code
+// that allocated it, scaling sampled records as pprof does.
+func heapByComponent(rate int) map[string]int64 {
+	runtime.GC()
+	runtime.GC()
+	var recs []runtime.MemProfileRecord
+	n, _ := runtime.MemProfile(nil, false)
+	for {
+		recs = make([]runtime.MemProfileRecord, n+100)
+		var ok bool
+		if n, ok = runtime.MemProfile(recs, false); ok {
+			recs = recs[:n]
+			break
+		}
+	}
+	out := map[string]int64{}
+	for _, r := range recs {
+		objs, bytes := r.InUseObjects(), r.InUseBytes()
+		if objs == 0 {
+			continue
+		}
+		avg := float64(bytes) / float64(objs)
+		scale := 1 / (1 - math.Exp(-avg/float64(rate)))
+		out[component(r.Stack())] += int64(float64(bytes) * scale)
+	}
+	return out
+}
+
+// component names the part of the mount that made an allocation: the
+// innermost frame that belongs to one decides.
+func component(stack []uintptr) string {
+	frames := runtime.CallersFrames(stack)
+	for {
+		f, more := frames.Next()
+		fn := f.Function
+		switch {
+		case strings.Contains(fn, "hanwen/go-fuse"):
+			return "go-fuse-tables"
+		case strings.Contains(fn, "ossmount/fs.(*dirNode).child"):
+			return "nodes"
+		case strings.Contains(fn, "ossmount/fs.(*metaCache)"), strings.Contains(fn, "ossmount/fs.(*listing)"),
+			strings.Contains(fn, "golang-lru"):
+			return "metadata-cache"
+		case strings.Contains(fn, "ossmount/fs.cloningStore"), strings.Contains(fn, "ossmount/fs.(*fakeStore)"):
+			return "listing-strings"
+		}
+		if !more {
+			return "other"
+		}
 	}
 }
 
@@ -89,4 +169,14 @@ func writeHeapProfile(b *testing.B, path string) {
 	if err := pprof.WriteHeapProfile(fh); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// putETag creates key (empty) with the given ETag.
+func (s *fakeStore) putETag(key, etag string) {
+	s.put(key, nil)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.objects[key]
+	o.etag = etag
+	s.objects[key] = o
 }

@@ -14,9 +14,10 @@ import (
 // is scraped. Counters count since New.
 type Metrics struct {
 	CacheHits, CacheMisses int64 // metadata cache lookups answered / not answered (absent or expired)
-	CacheEvictions         int64 // entries pushed out by the count bound
-	CacheEntries           int   // entries held now, expired ones included
-	CacheCapacity          int   // MetadataCacheSize
+	CacheEvictions         int64 // names dropped with their directory to fit the memory bound
+	CacheEntries           int   // names held now, expired ones included
+	CacheBytes             int64 // memory the cache counts now
+	CacheLimit             int64 // MetadataCacheMemory
 
 	ReadAheadUsed    int64 // bytes of read-ahead buffers in use now
 	ReadAheadPeak    int64 // highest ReadAheadUsed so far
@@ -42,12 +43,13 @@ func (f *FS) Metrics() Metrics {
 	m := Metrics{
 		CacheHits:      c.hits.Load(),
 		CacheMisses:    c.misses.Load(),
-		CacheEvictions: c.evictions.Load(),
-		CacheEntries:   c.lru.Len(),
-		CacheCapacity:  c.size,
+		CacheEvictions: c.evicted.Load(),
+		CacheEntries:   c.entries(),
+		CacheLimit:     c.limit,
 		ReadAheadLimit: b.limit,
 		OpenFiles:      -1,
 	}
+	m.CacheBytes, _ = c.usage()
 	b.mu.Lock()
 	m.ReadAheadUsed, m.ReadAheadPeak, m.ReadAheadHandles = b.used, b.peak, b.active
 	b.mu.Unlock()

@@ -15,7 +15,10 @@ func TestMetricsCountOpsAndCache(t *testing.T) {
 	for _, k := range []string{"a", "b", "c", "d"} {
 		store.put("dir/"+k, []byte(strings.Repeat(k, 1000)))
 	}
-	f, err := New(Config{RecordOps: true, MetadataCacheSize: 3}, store)
+	store.put("dir2/x", []byte("x"))
+	const limit = 700 // one listed directory of four names, not two
+	f, err := New(Config{RecordOps: true, MetadataTTL: DefaultMetadataTTL, NegativeTTL: DefaultNegativeTTL,
+		MetadataCacheMemory: limit}, store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +39,10 @@ func TestMetricsCountOpsAndCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	file.Close()
-	// "d" was listed last and is still cached: its open is a hit.
+	// Listing dir2 evicts dir whole: reading "d" then misses.
+	if _, err := os.ReadDir(filepath.Join(mnt, "dir2")); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := os.ReadFile(filepath.Join(mnt, "dir", "d")); err != nil {
 		t.Fatal(err)
 	}
@@ -68,10 +74,11 @@ func TestMetricsCountOpsAndCache(t *testing.T) {
 	if m.OpenFiles != 0 {
 		t.Errorf("open files after close = %d, want 0", m.OpenFiles)
 	}
-	// A listing of four names into a cache of three evicts one; lookups
-	// and opens then hit or miss it.
-	if m.CacheEvictions == 0 || m.CacheEntries != 3 || m.CacheCapacity != 3 {
-		t.Errorf("cache: %d evictions, %d/%d entries; want >0 evictions, 3/3", m.CacheEvictions, m.CacheEntries, m.CacheCapacity)
+	// The cache stays within its limit by evicting whole directories;
+	// lookups and opens hit or miss it.
+	if m.CacheEvictions < 4 || m.CacheBytes > limit || m.CacheLimit != limit || m.CacheEntries == 0 {
+		t.Errorf("cache: %d names evicted, %d entries in %d of %d bytes; want >= 4 evicted, within the limit",
+			m.CacheEvictions, m.CacheEntries, m.CacheBytes, m.CacheLimit)
 	}
 	if m.CacheHits == 0 || m.CacheMisses == 0 {
 		t.Errorf("cache hits %d, misses %d: want both counted", m.CacheHits, m.CacheMisses)

@@ -15,7 +15,7 @@ func BenchmarkMountSequentialRead(b *testing.B) {
 	const size = 256 << 20
 	store := newFakeStore()
 	store.put("big", testData(size))
-	f, err := New(Config{}, store)
+	f, err := New(Config{MetadataTTL: DefaultMetadataTTL, NegativeTTL: DefaultNegativeTTL}, store)
 	if err != nil {
 		b.Fatal(err)
 	}

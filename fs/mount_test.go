@@ -330,10 +330,20 @@ func TestMountListingCosts(t *testing.T) {
 		t.Errorf("repeating ls -l within the TTL cost %d requests, want 0", n)
 	}
 
+	t.Run("negative lookup in a listed directory", func(t *testing.T) {
+		// The complete listing, younger than NegativeTTL, says it is absent.
+		store.resetCounts()
+		if _, err := os.Stat(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("got %v, want ENOENT", err)
+		}
+		if n := store.total(); n != 0 {
+			t.Errorf("a name a complete listing lacks cost %d requests, want 0", n)
+		}
+	})
 	t.Run("negative lookup", func(t *testing.T) {
 		store.resetCounts()
 		for range 2 {
-			if _, err := os.Stat(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Stat(filepath.Join(mnt, "missing")); !errors.Is(err, fs.ErrNotExist) {
 				t.Fatalf("got %v, want ENOENT", err)
 			}
 		}

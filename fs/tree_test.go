@@ -16,9 +16,16 @@ import (
 )
 
 // newTestFS builds an FS over a fake store holding objects, with an
-// injected clock.
+// injected clock. Zero TTLs in cfg become the command's defaults (tests
+// of "do not cache" call New themselves).
 func newTestFS(t *testing.T, objects map[string]string, cfg Config) (*FS, *fakeStore, *fakeClock) {
 	t.Helper()
+	if cfg.MetadataTTL == 0 {
+		cfg.MetadataTTL = DefaultMetadataTTL
+	}
+	if cfg.NegativeTTL == 0 {
+		cfg.NegativeTTL = DefaultNegativeTTL
+	}
 	store := newFakeStore()
 	for k, v := range objects {
 		store.put(k, []byte(v))

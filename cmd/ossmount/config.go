@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -104,13 +105,24 @@ func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, er
 	if c.IsSet("gid") {
 		gid = uint32(c.Uint("gid"))
 	}
-	if c.Int("metadata-cache-size") < 1 {
-		return s, fmt.Errorf("--metadata-cache-size must be at least 1")
+	if c.IsSet("metadata-cache-size") {
+		logger.Warn("--metadata-cache-size is deprecated and ignored: the metadata cache is bounded by --metadata-cache-memory")
 	}
-	for _, name := range []string{"metadata-ttl", "negative-ttl", "request-timeout"} {
-		if c.Duration(name) < 0 {
-			return s, fmt.Errorf("--%s must not be negative", name)
+	if c.Duration("request-timeout") < 0 {
+		return s, fmt.Errorf("--request-timeout must not be negative")
+	}
+	ttls := map[string]time.Duration{}
+	for _, name := range []string{"metadata-ttl", "negative-ttl"} {
+		if ttls[name], err = parseTTL(name, c.String(name)); err != nil {
+			return s, err
 		}
+	}
+	cacheMemory, err := parseSize("metadata-cache-memory", c.String("metadata-cache-memory"))
+	if err != nil {
+		return s, err
+	}
+	if cacheMemory < 1<<20 {
+		return s, fmt.Errorf("--metadata-cache-memory %q is below the 1MiB minimum", c.String("metadata-cache-memory"))
 	}
 	readAhead := map[string]int64{}
 	for _, name := range []string{"read-ahead-memory", "read-ahead", "part-size"} {
@@ -125,19 +137,19 @@ func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, er
 		return s, err
 	}
 	s.fs = ossfs.Config{
-		Prefix:            tgt.Prefix,
-		UID:               uid,
-		GID:               gid,
-		FileMode:          fileMode,
-		DirMode:           dirMode,
-		MetadataTTL:       c.Duration("metadata-ttl"),
-		NegativeTTL:       c.Duration("negative-ttl"),
-		MetadataCacheSize: c.Int("metadata-cache-size"),
-		ReadAheadBudget:   readAhead["read-ahead-memory"],
-		ReadAheadMaxBytes: readAhead["read-ahead"],
-		PartSize:          readAhead["part-size"],
-		Logger:            logger,
-		RecordOps:         s.metricsAddr != "",
+		Prefix:              tgt.Prefix,
+		UID:                 uid,
+		GID:                 gid,
+		FileMode:            fileMode,
+		DirMode:             dirMode,
+		MetadataTTL:         ttls["metadata-ttl"],
+		NegativeTTL:         ttls["negative-ttl"],
+		MetadataCacheMemory: cacheMemory,
+		ReadAheadBudget:     readAhead["read-ahead-memory"],
+		ReadAheadMaxBytes:   readAhead["read-ahead"],
+		PartSize:            readAhead["part-size"],
+		Logger:              logger,
+		RecordOps:           s.metricsAddr != "",
 	}
 	if s.prefetchMetadata && s.fs.MetadataTTL <= 0 {
 		return s, fmt.Errorf("--prefetch-metadata needs a --metadata-ttl above 0: the listing would never be used")
@@ -182,6 +194,23 @@ func parseSize(flag, s string) (int64, error) {
 		return 0, fmt.Errorf("--%s %q is not a size such as 64MiB, 512KiB or 1048576", flag, s)
 	}
 	return n << shift, nil
+}
+
+// parseTTL reads a cache lifetime: a duration such as 30s or 5m, 0 for
+// "do not cache", or "indefinite" for "until unmount".
+func parseTTL(flag, s string) (time.Duration, error) {
+	text := strings.TrimSpace(s)
+	if strings.EqualFold(text, "indefinite") {
+		return ossfs.TTLIndefinite, nil
+	}
+	d, err := time.ParseDuration(text)
+	if text == "0" {
+		d, err = 0, nil
+	}
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("--%s %q is not a lifetime such as 30s, 5m, 0 (no caching) or indefinite", flag, s)
+	}
+	return d, nil
 }
 
 // formatSize writes n in the largest binary unit that divides it.

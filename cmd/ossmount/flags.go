@@ -18,13 +18,10 @@ import (
 
 // Defaults, in one place so that help text and configs agree.
 const (
-	defaultDuration        = time.Hour
-	defaultMetadataTTL     = time.Minute
-	defaultNegativeTTL     = 5 * time.Second
-	defaultMetadataEntries = 100_000
-	defaultFileMode        = 0o444
-	defaultDirMode         = 0o555
-	defaultRequestTimeout  = 30 * time.Second
+	defaultDuration       = time.Hour
+	defaultFileMode       = 0o444
+	defaultDirMode        = 0o555
+	defaultRequestTimeout = 30 * time.Second
 )
 
 func mountFlags() []cli.Flag {
@@ -46,11 +43,12 @@ func mountFlags() []cli.Flag {
 		&cli.UintFlag{Name: "gid", Usage: "group shown for files and directories", DefaultText: "the mounting user's group"},
 		&cli.StringFlag{Name: "file-mode", Value: fmt.Sprintf("%04o", defaultFileMode), Usage: "permission bits shown for files (octal)"},
 		&cli.StringFlag{Name: "dir-mode", Value: fmt.Sprintf("%04o", defaultDirMode), Usage: "permission bits shown for directories (octal)"},
-		&cli.DurationFlag{Name: "metadata-ttl", Value: defaultMetadataTTL, Usage: "how long names, sizes and listings are trusted before asking OSS again"},
-		&cli.IntFlag{Name: "metadata-cache-size", Value: defaultMetadataEntries, Usage: "metadata cache entries"},
+		&cli.StringFlag{Name: "metadata-ttl", Value: ossfs.DefaultMetadataTTL.String(), Usage: "how long names, sizes and listings are trusted before asking OSS again (0: never cached; indefinite: until unmount)"},
+		&cli.StringFlag{Name: "metadata-cache-memory", Value: formatSize(ossfs.DefaultMetadataCacheMemory), Usage: "memory for cached names, sizes and listings (whole directories are evicted, least recently used first)"},
+		&cli.IntFlag{Name: "metadata-cache-size", Hidden: true, Usage: "deprecated and ignored: the cache is bounded by --metadata-cache-memory"},
 		&cli.BoolFlag{Name: "prefetch-metadata", Usage: "list every key under the prefix while mounting (in parallel) and answer listings and lookups from memory for the metadata TTL"},
 		&cli.StringFlag{Name: "manifest", Usage: "mount exactly the objects of this manifest (from `ossmount snapshot`) with no LIST, reading each at its recorded ETag"},
-		&cli.DurationFlag{Name: "negative-ttl", Value: defaultNegativeTTL, Usage: "how long a name that does not exist is remembered"},
+		&cli.StringFlag{Name: "negative-ttl", Value: ossfs.DefaultNegativeTTL.String(), Usage: "how long a name that does not exist is remembered (0: never; indefinite: until unmount)"},
 		&cli.StringFlag{Name: "read-ahead-memory", Value: formatSize(ossfs.DefaultReadAheadBudget), Usage: "memory for read-ahead buffers of all open files together (e.g. 256MiB; 0 turns read-ahead off)"},
 		&cli.StringFlag{Name: "read-ahead", Value: formatSize(ossfs.DefaultReadAheadMaxBytes), Usage: "most one sequentially read file fetches ahead"},
 		&cli.StringFlag{Name: "part-size", Value: formatSize(ossfs.DefaultPartSize), Usage: "largest ranged GET of the read-ahead"},

@@ -113,9 +113,10 @@ var (
 	descOpenFiles    = desc("open_files", "Files open through the mount.")
 	descCacheHits    = desc("metadata_cache_hits_total", "Metadata cache lookups answered from the cache.")
 	descCacheMisses  = desc("metadata_cache_misses_total", "Metadata cache lookups not answered (absent or expired).")
-	descCacheEvicted = desc("metadata_cache_evictions_total", "Metadata cache entries pushed out by its size bound.")
-	descCacheEntries = desc("metadata_cache_entries", "Metadata cache entries held now.")
-	descCacheCap     = desc("metadata_cache_capacity_entries", "Metadata cache size bound (--metadata-cache-size).")
+	descCacheEvicted = desc("metadata_cache_evictions_total", "Metadata cache names dropped with their directory to fit --metadata-cache-memory.")
+	descCacheEntries = desc("metadata_cache_entries", "Metadata cache names held now.")
+	descCacheBytes   = desc("metadata_cache_memory_bytes", "Memory the metadata cache counts now.")
+	descCacheCap     = desc("metadata_cache_memory_limit_bytes", "Metadata cache memory bound (--metadata-cache-memory).")
 	descRAUsed       = desc("readahead_memory_bytes", "Read-ahead buffer memory in use.")
 	descRALimit      = desc("readahead_memory_limit_bytes", "Read-ahead memory budget (--read-ahead-memory).")
 	descRAPeak       = desc("readahead_memory_peak_bytes", "Highest read-ahead memory in use since the mount.")
@@ -132,7 +133,7 @@ var (
 // allDescs is every metric the collector may send.
 var allDescs = []*prometheus.Desc{descRequests, descLatency, descRetries, descThrottled, descBytes,
 	descRateLimit, descBWLimit, descCuts, descDelayed, descFUSE, descFUSEErrors, descOpenFiles,
-	descCacheHits, descCacheMisses, descCacheEvicted, descCacheEntries, descCacheCap,
+	descCacheHits, descCacheMisses, descCacheEvicted, descCacheEntries, descCacheBytes, descCacheCap,
 	descRAUsed, descRALimit, descRAPeak, descRAFiles, descSkipped, descStale,
 	descTokenExpiry, descRenewals, descRenewFails}
 
@@ -184,7 +185,8 @@ func (m *mountCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descCacheMisses, float64(fm.CacheMisses))
 	counter(descCacheEvicted, float64(fm.CacheEvictions))
 	gauge(descCacheEntries, float64(fm.CacheEntries))
-	gauge(descCacheCap, float64(fm.CacheCapacity))
+	gauge(descCacheBytes, float64(fm.CacheBytes))
+	gauge(descCacheCap, float64(fm.CacheLimit))
 	gauge(descRAUsed, float64(fm.ReadAheadUsed))
 	gauge(descRALimit, float64(fm.ReadAheadLimit))
 	gauge(descRAPeak, float64(fm.ReadAheadPeak))

@@ -209,8 +209,8 @@ func printReport(w io.Writer, r statusReport) {
 	fmt.Fprintf(w, "throttled:      %d answers; request limit %s/s, %d cuts\n", r.Throttled, r.RequestLimit, r.GovernorCuts)
 	fmt.Fprintf(w, "received:       %s\n", mib(r.BytesReceived))
 	m := r.Cache
-	fmt.Fprintf(w, "metadata cache: %d of %d entries; %d hits, %d misses, %d evictions\n",
-		m.CacheEntries, m.CacheCapacity, m.CacheHits, m.CacheMisses, m.CacheEvictions)
+	fmt.Fprintf(w, "metadata cache: %d names in %s of %s; %d hits, %d misses, %d names evicted\n",
+		m.CacheEntries, mib(m.CacheBytes), mib(m.CacheLimit), m.CacheHits, m.CacheMisses, m.CacheEvictions)
 	fmt.Fprintf(w, "read-ahead:     %s of %s in use (peak %s), %d files reading ahead\n",
 		mib(m.ReadAheadUsed), mib(m.ReadAheadLimit), mib(m.ReadAheadPeak), m.ReadAheadHandles)
 	if m.OpenFiles >= 0 {
