@@ -92,6 +92,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, req ossReques
 		}
 	}
 	srcs, _ := s.store.snapshot(req.bucket)
+	marker = s.bentMarker(marker, v2 && q.Has("continuation-token"))
 	page := listKeys(srcs, prefix, delim, marker, max)
 
 	e := func(v string) string {
@@ -110,6 +111,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, req ossReques
 		}
 		n := len(page.Keys) + len(page.CommonPrefixes)
 		res.KeyCount = &n
+		s.bendToken(&res)
 	} else {
 		m := e(marker)
 		res.Marker = &m

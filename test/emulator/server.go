@@ -44,6 +44,8 @@ type Server struct {
 	faults *faultSwitch
 	counts *counters
 	rate   rateThrottle // SetThrottleAbove
+	// listFaults: faults_list.go
+	listFaults listFault
 
 	ossLn, stsLn   net.Listener
 	ossSrv, stsSrv *http.Server
