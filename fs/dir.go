@@ -60,10 +60,10 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 
 // child makes (or, through the stable inode number, lets go-fuse reuse)
 // the node for a name whose entry is known, and fills out. In a huge
-// directory a file's entry timeout is 0: the kernel drops the name (and
-// tells go-fuse to forget its node) as soon as nothing uses it, so that
-// `ls -l` of a million names does not leave a million nodes behind; the
-// next use is a LOOKUP answered from the metadata cache.
+// directory a file's node is handed to the pruner, which asks the kernel
+// to drop it once unused, so that `ls -l` of a million names does not
+// leave a million nodes behind; the next use is a LOOKUP answered from
+// the metadata cache.
 func (d *dirNode) child(ctx context.Context, name string, e entry, out *fuse.EntryOut) *fusefs.Inode {
 	path := d.prefix + name
 	setTimeouts(out, d.t.cache.ttlLeft(e))
@@ -74,11 +74,12 @@ func (d *dirNode) child(ctx context.Context, name string, e entry, out *fuse.Ent
 			fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: out.Attr.Ino})
 	}
 	d.t.fileAttr(e.info.object(path), &out.Attr)
-	if d.huge.Load() {
-		out.SetEntryTimeout(0)
-	}
-	return d.NewInode(ctx, &fileNode{t: d.t, path: path},
+	node := d.NewInode(ctx, &fileNode{t: d.t, path: path},
 		fusefs.StableAttr{Mode: syscall.S_IFREG, Ino: out.Attr.Ino})
+	if d.huge.Load() {
+		d.t.pruner.add(d, name, node)
+	}
+	return node
 }
 
 // Getattr of a directory needs no request: directories have no metadata.

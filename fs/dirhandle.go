@@ -39,7 +39,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 		return nil, 0
 	}
 	h.last, h.hasLast = h.stream.next(), true
-	if h.stream.pos > hugeDirEntries {
+	if h.stream.pos > uint64(h.d.t.hugeDir) {
 		h.d.huge.Store(true)
 	}
 	de := direntOut(h.d.prefix, h.last, h.stream.pos)
@@ -57,7 +57,7 @@ const hugeDirEntries = 100_000
 // Lookup serves READDIRPLUS: name is the entry just returned.
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
 	if h.hasLast && h.last.name == name && h.last.e.kind != kindMissing && !h.last.recheck {
-		if h.stream.pos > hugeDirEntries {
+		if h.stream.pos > uint64(h.d.t.hugeDir) {
 			return nil, syscall.EAGAIN // any errno: the entry goes out with node ID 0
 		}
 		return h.d.child(ctx, name, h.last.e, out), 0

@@ -18,8 +18,27 @@
 // delimiter "/": a fetch goroutine requests each page as soon as it has
 // the previous one's token, up to two pages ahead of the kernel, and
 // every entry goes into the cache, so `ls -l` costs no HEAD; READDIRPLUS
-// answers from the listing itself. The kernel's readdir cache is reused
-// while a complete listing is younger than MetadataTTL.
+// answers from the listing itself. A listing whose token repeats, whose
+// page does not start after the previous page's last key, or that sends
+// 100 empty pages in a row ends with EIO (logged): every loop over server
+// answers ends.
+//
+// # The metadata cache
+//
+// One cache (cache.go), bounded by memory (MetadataCacheMemory), kept per
+// directory: the newest listing in compact form (listing.go: a sorted
+// slice of 56-byte slots, names packed per page, MD5 ETags as 16 bytes)
+// plus the names resolved one by one. Whole directories are evicted,
+// least recently used first, so a name a listing showed stays answerable
+// for MetadataTTL whatever the directory's size. A complete listing also
+// answers readdir again within the TTL (no LIST) and says that names it
+// lacks are missing (within NegativeTTL). A TTL of 0 caches nothing;
+// TTLIndefinite trusts what was seen until unmount (kernel timeouts too).
+// The kernel's readdir cache is reused while a complete listing is
+// younger than MetadataTTL. Past hugeDirEntries names of one listing,
+// READDIRPLUS entries carry no node and lookups in that directory give
+// files entry timeout 0, so neither the kernel nor go-fuse keeps a node
+// per name of a huge directory once it is no longer used.
 // Open pins the ETag the cache holds; every GET of the handle carries
 // If-Match on it, so an object replaced while open fails that handle with
 // ESTALE, never mixing versions within what the handle reads from OSS.
@@ -64,7 +83,7 @@
 //
 // Every node and handle is safe for the concurrent calls go-fuse makes.
 // Shared state lives in tree (immutable after New) and in the metadata
-// cache (golang-lru, plus one mutex that makes compare-and-store atomic).
+// cache (one mutex over its directories and listings).
 // Work shared by several callers (a merged lookup) runs detached from the
 // first caller's context with its own timeout; each caller waits on its
 // own context and gets EINTR when interrupted. Goroutines belong to a

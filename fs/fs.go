@@ -102,7 +102,9 @@ type tree struct {
 	shadowLog     onceSet
 	pageSize      int // MaxKeys of readdir pages; listPageSize except in tests
 	maxEmptyPages int // empty pages in a row that end a listing; defaultMaxEmptyPages except in tests
+	hugeDir       int // names of a listing that get a node; hugeDirEntries except in tests
 	budget        *readBudget
+	pruner        pruner // drops nodes of huge directories (pruner.go)
 	prefetch      prefetchConfig
 
 	skipped, shadowed, stale atomic.Int64
@@ -146,6 +148,7 @@ func New(cfg Config, store Store) (*FS, error) {
 		mountTime:     cfg.Now(),
 		pageSize:      listPageSize,
 		maxEmptyPages: defaultMaxEmptyPages,
+		hugeDir:       hugeDirEntries,
 		budget:        newReadBudget(cfg.ReadAheadBudget),
 		prefetch: prefetchConfig{
 			maxPart:    cfg.PartSize,
@@ -173,7 +176,8 @@ func (f *FS) Stats() Stats {
 }
 
 // MountOptions returns go-fuse options for a read-only mount whose kernel
-// entry, attribute and negative timeouts match the metadata cache, with
+// attribute and negative timeouts match the metadata cache (entry
+// timeouts are set per lookup), with
 // large asynchronous reads (go-fuse asks for CAP_ASYNC_READ unless
 // SyncRead is set) and a kernel read-ahead of max_read, which Mount
 // applies. fsName is shown as the mount source (e.g. "bucket:/prefix").
@@ -192,7 +196,9 @@ func (f *FS) MountOptions(fsName string, allowOther, debug bool) *fusefs.Options
 			MaxBackground: 64,
 			Logger:        slog.NewLogLogger(f.t.log.Handler(), slog.LevelDebug),
 		},
-		EntryTimeout:    &pos,
+		// No EntryTimeout: every lookup sets its own (the time its cache
+		// entry has left, or 0 in a huge directory), and go-fuse would
+		// replace a 0 by this option.
 		AttrTimeout:     &pos,
 		NegativeTimeout: &neg,
 		UID:             f.t.uid,
@@ -210,6 +216,10 @@ func Mount(mountpoint string, f *FS, opts *fusefs.Options) (*fuse.Server, error)
 	if err != nil {
 		return nil, fmt.Errorf("fs: mount %s: %w", mountpoint, err)
 	}
+	// The pruner belongs to the mount: it ends when the server does.
+	stop := make(chan struct{})
+	go func() { srv.Wait(); close(stop) }()
+	go f.t.pruner.run(stop)
 	if n := opts.MaxReadAhead; n > 0 {
 		if err := setKernelReadAhead(mountpoint, n); err != nil {
 			// Not root: reads still work, in the kernel's smaller pieces.

@@ -154,8 +154,8 @@ func TestIndefiniteTTL(t *testing.T) {
 		t.Errorf("ten years later: %d requests, want 0", n)
 	}
 	opts := f.MountOptions("x", false, false)
-	if *opts.EntryTimeout < 100*365*24*time.Hour || *opts.NegativeTimeout < 100*365*24*time.Hour {
-		t.Errorf("kernel timeouts %v / %v, want effectively infinite", *opts.EntryTimeout, *opts.NegativeTimeout)
+	if *opts.AttrTimeout < 100*365*24*time.Hour || *opts.NegativeTimeout < 100*365*24*time.Hour {
+		t.Errorf("kernel timeouts %v / %v, want effectively infinite", *opts.AttrTimeout, *opts.NegativeTimeout)
 	}
 	e, _ := f.t.lookup(ctx, "d/f")
 	if left := f.t.cache.ttlLeft(e); left < 100*365*24*time.Hour {

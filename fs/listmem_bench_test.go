@@ -1,14 +1,17 @@
 package fs
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,21 +19,54 @@ import (
 	"github.com/ossmount/ossmount/oss"
 )
 
-// cloningStore hands out fresh strings in every page, as *oss.Client
-// does (each response is decoded anew), so that what the mount keeps per
-// name is not hidden by the fake store's own copies.
-type cloningStore struct{ *fakeStore }
+// flatStore is one flat directory of n empty objects, listed as
+// *oss.Client lists: fresh strings in every page (each response is decoded
+// anew), so that what the mount keeps per name is not hidden by the
+// store's own copies. Listing is a binary search, so a million names list
+// in the time of their pages.
+type flatStore struct {
+	prefix string
+	n      int
+}
 
-func (s cloningStore) List(ctx context.Context, in oss.ListInput) (oss.ListPage, error) {
-	page, err := s.fakeStore.List(ctx, in)
-	for i := range page.Objects {
-		o := &page.Objects[i]
-		o.Key, o.ETag = strings.Clone(o.Key), strings.Clone(o.ETag)
+func (s flatStore) key(i int) string  { return fmt.Sprintf("%sfile%07d", s.prefix, i) }
+func (s flatStore) etag(i int) string { return fmt.Sprintf(`"%032X"`, i) }
+func (s flatStore) index(key string) int { // of the first key after key
+	return sort.Search(s.n, func(i int) bool { return s.key(i) > key })
+}
+
+func (s flatStore) List(ctx context.Context, in oss.ListInput) (oss.ListPage, error) {
+	var page oss.ListPage
+	if in.Prefix != s.prefix && in.Prefix != "" {
+		return page, nil
 	}
-	for i, p := range page.CommonPrefixes {
-		page.CommonPrefixes[i] = strings.Clone(p)
+	if in.Prefix == "" { // the root: one directory
+		page.CommonPrefixes = []string{s.prefix}
+		return page, nil
 	}
-	return page, err
+	from := 0
+	if in.ContinuationToken != "" {
+		from = s.index(in.ContinuationToken)
+	}
+	max := cmp.Or(in.MaxKeys, 1000)
+	for i := from; i < s.n && len(page.Objects) < max; i++ {
+		page.Objects = append(page.Objects, oss.ObjectInfo{Key: s.key(i), ETag: s.etag(i), LastModified: fakeEpoch})
+	}
+	if last := from + len(page.Objects); last < s.n {
+		page.IsTruncated, page.NextContinuationToken = true, s.key(last-1)
+	}
+	return page, nil
+}
+
+func (s flatStore) Head(ctx context.Context, key string) (oss.ObjectInfo, error) {
+	if i := s.index(key) - 1; i >= 0 && s.key(i) == key {
+		return oss.ObjectInfo{Key: key, ETag: s.etag(i), LastModified: fakeEpoch}, nil
+	}
+	return oss.ObjectInfo{}, oss.ErrNotFound
+}
+
+func (s flatStore) GetRange(ctx context.Context, key, etag string, off, n int64) (io.ReadCloser, error) {
+	return io.NopCloser(strings.NewReader("")), nil
 }
 
 // BenchmarkListMemory: the Go heap per name that `ls -l` of one directory
@@ -40,7 +76,7 @@ func (s cloningStore) List(ctx context.Context, in oss.ListInput) (oss.ListPage,
 // the decoded listing strings still referenced, and the rest; plus what
 // the runtime holds beyond the live heap (GC headroom and fragments).
 // 300,000 names by default, so that both sides of hugeDirEntries show;
-// OSSMOUNT_LISTMEM_NAMES sets another count. ETags are real-looking MD5s.
+// OSSMOUNT_LISTMEM_NAMES sets another count. ETags look like real MD5s.
 // OSSMOUNT_HEAPPROFILE=file also writes the heap profile, for
 // `go tool pprof -sample_index=inuse_space`.
 func BenchmarkListMemory(b *testing.B) {
@@ -56,11 +92,8 @@ func BenchmarkListMemory(b *testing.B) {
 	defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
 	runtime.MemProfileRate = rate
 	for range b.N {
-		store := newFakeStore()
-		for i := range objects {
-			store.putETag(fmt.Sprintf("big/file%07d", i), fmt.Sprintf(`"%032X"`, i))
-		}
-		f, err := New(Config{MetadataTTL: DefaultMetadataTTL, NegativeTTL: DefaultNegativeTTL}, cloningStore{store})
+		store := flatStore{prefix: "big/", n: objects}
+		f, err := New(Config{MetadataTTL: DefaultMetadataTTL, NegativeTTL: DefaultNegativeTTL}, store)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -142,7 +175,7 @@ func component(stack []uintptr) string {
 		case strings.Contains(fn, "ossmount/fs.(*metaCache)"), strings.Contains(fn, "ossmount/fs.(*listing)"),
 			strings.Contains(fn, "golang-lru"):
 			return "metadata-cache"
-		case strings.Contains(fn, "ossmount/fs.cloningStore"), strings.Contains(fn, "ossmount/fs.(*fakeStore)"):
+		case strings.Contains(fn, "ossmount/fs.flatStore"):
 			return "listing-strings"
 		}
 		if !more {
@@ -169,14 +202,4 @@ func writeHeapProfile(b *testing.B, path string) {
 	if err := pprof.WriteHeapProfile(fh); err != nil {
 		b.Fatal(err)
 	}
-}
-
-// putETag creates key (empty) with the given ETag.
-func (s *fakeStore) putETag(key, etag string) {
-	s.put(key, nil)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o := s.objects[key]
-	o.etag = etag
-	s.objects[key] = o
 }

@@ -45,7 +45,10 @@ func TestZeroTTLDoesNotCache(t *testing.T) {
 		t.Errorf("size %d after replacing the object, want 6 at once", e.info.Size)
 	}
 	opts := f.MountOptions("x", false, false)
-	if *opts.EntryTimeout != 0 || *opts.AttrTimeout != 0 || *opts.NegativeTimeout != 0 {
-		t.Errorf("kernel timeouts %v %v %v, want 0", *opts.EntryTimeout, *opts.AttrTimeout, *opts.NegativeTimeout)
+	if opts.EntryTimeout != nil || *opts.AttrTimeout != 0 || *opts.NegativeTimeout != 0 {
+		t.Errorf("kernel timeouts %v %v %v, want per lookup, 0, 0", opts.EntryTimeout, *opts.AttrTimeout, *opts.NegativeTimeout)
+	}
+	if e, _ := f.t.lookup(ctx, "d/f"); f.t.cache.ttlLeft(e) != 0 {
+		t.Errorf("a lookup's entry timeout is %v, want 0", f.t.cache.ttlLeft(e))
 	}
 }

@@ -74,7 +74,7 @@ func TestMetadataTTLZeroAsksEveryTime(t *testing.T) {
 	e := startEmulator(t, emulator.Config{})
 	e.emu.CreateBucket("zero", false)
 	e.emu.PutObject("zero", "d/a.txt", []byte("abc"))
-	mnt, _ := e.mount("zero", "--metadata-ttl", "0", "--negative-ttl", "0")
+	mnt, logFile := e.mount("zero", "--metadata-ttl", "0", "--negative-ttl", "0", "--debug-fuse")
 	path := filepath.Join(mnt, "d", "a.txt")
 	size := func() int64 {
 		t.Helper()
@@ -108,6 +108,21 @@ func TestMetadataTTLZeroAsksEveryTime(t *testing.T) {
 	e.emu.PutObject("zero", "d/new.txt", []byte("n"))
 	if _, err := os.Stat(fresh); err != nil {
 		t.Fatalf("a new object is not visible at once with --negative-ttl 0: %v", err)
+	}
+	// The kernel is told to keep nothing either.
+	lookups := 0
+	for _, line := range strings.Split(readFile(t, logFile), "\n") {
+		m := kernelTimeout.FindStringSubmatch(line)
+		if m == nil || m[1] == pollHackNodeID {
+			continue
+		}
+		lookups++
+		if m[2] != "0" || m[3] != "0" {
+			t.Fatalf("kernel timeouts tE=%ss tA=%ss, want 0, in:\n%s", m[2], m[3], line)
+		}
+	}
+	if lookups == 0 {
+		t.Fatal("no LOOKUP reply in the debug log")
 	}
 }
 
