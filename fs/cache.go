@@ -111,7 +111,7 @@ type dirMeta struct {
 func (d *dirMeta) names() int {
 	n := len(d.single)
 	if d.list != nil {
-		n += len(d.list.slots)
+		n += d.list.slots.len()
 	}
 	return n
 }
@@ -306,7 +306,7 @@ func (c *metaCache) removeDirLocked(prefix string, d *dirMeta) {
 func (c *metaCache) dropListingLocked(d *dirMeta) {
 	l := d.list
 	c.bytes -= l.bytes
-	l.dir, l.dropped, l.slots, l.rawETags, l.bytes = nil, true, nil, nil, 0
+	l.dir, l.dropped, l.slots, l.rawETags, l.bytes = nil, true, slotList{}, nil, 0
 	d.list = nil
 }
 
@@ -424,10 +424,10 @@ func (c *metaCache) replay(v listingView, prefix string, from, n int) []dirent {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	d, _ := c.dirs.Peek(prefix)
-	end := min(from+n, len(v.slots))
+	end := min(from+n, v.slots.len())
 	out := make([]dirent, 0, end-from)
 	for i := from; i < end; i++ {
-		s := &v.slots[i]
+		s := v.slots.at(i)
 		de := dirent{name: s.name, recheck: s.flags&slotForgotten != 0,
 			e: entry{kind: s.kind, info: s.meta(v.raw), expires: v.l.expires, gen: v.l.gen}}
 		if d != nil {

@@ -172,8 +172,8 @@ func (s *dirStream) fill(ctx context.Context) syscall.Errno {
 // again, even when the kernel has dropped its own readdir cache.
 func (s *dirStream) replayNext() {
 	s.buf = s.t.cache.replay(s.replay, s.prefix, s.replayed, listPageSize)
-	s.replayed = min(s.replayed+listPageSize, len(s.replay.slots))
-	if s.replayed == len(s.replay.slots) {
+	s.replayed = min(s.replayed+listPageSize, s.replay.slots.len())
+	if s.replayed == s.replay.slots.len() {
 		s.start = s.replay.l.start
 		s.finish()
 	}

@@ -2,7 +2,7 @@ package fs
 
 import (
 	"encoding/hex"
-	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -10,8 +10,8 @@ import (
 )
 
 // listing is what one listing of a directory said, in compact form: one
-// 56-byte slot per name, sorted by name, names packed per page into one
-// string. It answers lookups of the names it holds while fresh and, once
+// 56-byte slot per name in chunks, sorted by name, names packed per page
+// into one string. It answers lookups of the names it holds while fresh and, once
 // complete, says that a name it does not hold is missing. The metadata
 // cache owns it (cache.go); every method runs under metaCache.mu.
 type listing struct {
@@ -23,7 +23,7 @@ type listing struct {
 	complete bool      // every page was read
 	dropped  bool      // larger than the whole cache: no longer recorded
 
-	slots    []slot
+	slots    slotList
 	rawETags map[string]string // by name: ETags that do not fit slot.sum
 	bytes    int64             // what it costs, as the cache counts it
 }
@@ -42,6 +42,65 @@ type slot struct {
 
 // slotSize is what one slot costs in the slice.
 const slotSize = int64(unsafe.Sizeof(slot{}))
+
+// chunkSlots is the size of every chunk of a slotList but the first.
+const chunkSlots = 4096
+
+// slotList is a sequence of slots in fixed-size chunks: a million names
+// grow it without ever copying it (a doubling slice would hold the old
+// and the new array at once, 2.25 times the slots at the peak), and
+// without the up to 25% spare capacity of a grown slice. The first chunk
+// grows as a slice, so a small directory costs no more than its names.
+type slotList struct {
+	chunks [][]slot
+	n      int
+}
+
+func (sl *slotList) len() int { return sl.n }
+
+func (sl *slotList) at(i int) *slot { return &sl.chunks[i/chunkSlots][i%chunkSlots] }
+
+// bytes is what the chunks hold, used or not.
+func (sl *slotList) bytes() int64 {
+	var n int64
+	for _, c := range sl.chunks {
+		n += int64(cap(c))
+	}
+	return n * slotSize
+}
+
+func (sl *slotList) append(s slot) {
+	if sl.n%chunkSlots == 0 && sl.n > 0 || len(sl.chunks) == 0 {
+		c := []slot(nil)
+		if sl.n > 0 {
+			c = make([]slot, 0, chunkSlots)
+		}
+		sl.chunks = append(sl.chunks, c)
+	}
+	last := &sl.chunks[len(sl.chunks)-1]
+	*last = append(*last, s)
+	sl.n++
+}
+
+// search is the index of the first slot whose name is not below name.
+func (sl *slotList) search(from, to int, name string) int {
+	return from + sort.Search(to-from, func(i int) bool { return sl.at(from+i).name >= name })
+}
+
+// sortFrom sorts the slots from index from on by name.
+func (sl *slotList) sortFrom(from int) { sort.Stable(slotRange{sl, from}) }
+
+type slotRange struct {
+	sl   *slotList
+	from int
+}
+
+func (r slotRange) Len() int           { return r.sl.n - r.from }
+func (r slotRange) Less(i, j int) bool { return r.sl.at(r.from+i).name < r.sl.at(r.from+j).name }
+func (r slotRange) Swap(i, j int) {
+	a, b := r.sl.at(r.from+i), r.sl.at(r.from+j)
+	*a, *b = *b, *a
+}
 
 type slotFlags uint8
 
@@ -139,8 +198,8 @@ func (l *listing) add(page []dirent) int64 {
 		b.WriteString(d.name)
 	}
 	packed := b.String()
-	before := int64(cap(l.slots)) * slotSize
-	first := len(l.slots)
+	before := l.slots.bytes()
+	first := l.slots.len()
 	for i, d := range page {
 		name := packed[:len(d.name)]
 		packed = packed[len(d.name):]
@@ -159,28 +218,25 @@ func (l *listing) add(page []dirent) int64 {
 				total += len(d.e.info.ETag) + 64 // the map's slot and the string
 			}
 		}
-		l.slots = append(l.slots, s)
+		l.slots.append(s)
 	}
 	// Pages come in key order, which is name order except where a
 	// directory "a" (key "a/") follows files such as "a-1" or "a.txt".
-	if first > 0 && l.slots[first-1].name > l.slots[first].name {
-		from, _ := slices.BinarySearchFunc(l.slots[:first], l.slots[first].name, compareSlotName)
-		slices.SortStableFunc(l.slots[from:], func(a, b slot) int { return strings.Compare(a.name, b.name) })
+	if first > 0 && l.slots.at(first-1).name > l.slots.at(first).name {
+		l.slots.sortFrom(l.slots.search(0, first, l.slots.at(first).name))
 	}
-	added := int64(cap(l.slots))*slotSize - before + int64(total)
+	added := l.slots.bytes() - before + int64(total)
 	l.bytes += added
 	return added
 }
 
-func compareSlotName(s slot, name string) int { return strings.Compare(s.name, name) }
-
 // find returns the slot of name, if the listing holds it.
 func (l *listing) find(name string) (*slot, bool) {
-	i, ok := slices.BinarySearchFunc(l.slots, name, compareSlotName)
-	if !ok {
+	i := l.slots.search(0, l.slots.len(), name)
+	if i == l.slots.len() || l.slots.at(i).name != name {
 		return nil, false
 	}
-	return &l.slots[i], true
+	return l.slots.at(i), true
 }
 
 // lookup answers for name from the listing when it can: the entry it
@@ -210,6 +266,6 @@ func (l *listing) entry(s *slot) entry {
 // even after the cache lets the listing go.
 type listingView struct {
 	l     *listing
-	slots []slot
+	slots slotList
 	raw   map[string]string
 }

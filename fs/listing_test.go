@@ -59,9 +59,11 @@ func TestListingFindsNamesAcrossPages(t *testing.T) {
 // copy; after the TTL it is listed again.
 func TestReaddirReplaysCompleteListing(t *testing.T) {
 	objects := map[string]string{}
-	for i := range 2500 {
+	for i := range 9000 { // three chunks of slots
 		objects[fmt.Sprintf("d/f%04d", i)] = "x"
 	}
+	objects["d/f4095-1"] = "x" // sorts before the directory f4095
+	objects["d/f4095/x"] = "x"
 	objects["d/sub/x"] = "x"
 	f, store, clock := newTestFS(t, objects, Config{})
 	first := listDir(t, f, "d/")
@@ -75,8 +77,18 @@ func TestReaddirReplaysCompleteListing(t *testing.T) {
 	}
 	clock.advance(DefaultMetadataTTL)
 	listDir(t, f, "d/")
-	if n := store.count("list"); n != 3 {
-		t.Errorf("readdir after the TTL cost %d LISTs, want 3", n)
+	if n := store.count("list"); n != 10 {
+		t.Errorf("readdir after the TTL cost %d LISTs, want 10", n)
+	}
+	// Every name is found in the chunked, sorted listing.
+	store.resetCounts()
+	for _, e := range first {
+		if _, err := f.t.lookup(context.Background(), "d/"+e[2:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := store.total(); n != 0 {
+		t.Errorf("lookups of listed names cost %d requests, want 0", n)
 	}
 }
 
