@@ -238,3 +238,26 @@ func TestListingThatDoesNotAdvanceFailsWithEIO(t *testing.T) {
 		})
 	}
 }
+
+// --metadata-cache-size is accepted but ignored, with a warning; a
+// --metadata-cache-memory below 1 MiB or a bad TTL is refused clearly.
+func TestMetadataCacheFlags(t *testing.T) {
+	e := startEmulator(t, emulator.Config{})
+	e.emu.CreateBucket("flags", false)
+	e.emu.PutObject("flags", "a", []byte("a"))
+	_, logFile := e.mount("flags", "-o", "metadata_cache_size=10", "--metadata-cache-memory", "64MiB")
+	if log := readFile(t, logFile); !strings.Contains(log, "--metadata-cache-size is deprecated and ignored") {
+		t.Errorf("no deprecation warning in the log:\n%s", tail(log, 1500))
+	}
+	for _, c := range []struct{ flag, value, want string }{
+		{"--metadata-cache-memory", "1000", "below the 1MiB minimum"},
+		{"--metadata-cache-memory", "lots", "is not a size"},
+		{"--metadata-ttl", "forever", "0 (no caching) or indefinite"},
+		{"--negative-ttl", "-1s", "0 (no caching) or indefinite"},
+	} {
+		_, stderr, err := run(t, e.baseEnv(), "--path-style", c.flag, c.value, "flags", t.TempDir())
+		if err == nil || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s %s: %v, stderr %q; want an error saying %q", c.flag, c.value, err, stderr, c.want)
+		}
+	}
+}
