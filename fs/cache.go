@@ -240,8 +240,8 @@ func (c *metaCache) forget(path, etag string) {
 		c.dropSingleLocked(d, name)
 	}
 	if l := d.list; l != nil {
-		if s, ok := l.find(name); ok && s.kind == kindFile && s.etag(l.rawETags) == etag {
-			s.flags |= slotForgotten
+		if i, ok := l.find(name); ok && l.slots.at(i).kind == kindFile && l.slots.at(i).etag(l.rawETags) == etag {
+			l.slots.at(i).flags |= slotForgotten
 		}
 	}
 }
@@ -344,13 +344,15 @@ func (c *metaCache) installLocked(d *dirMeta, l *listing) {
 }
 
 // addPage records one page of l (entries sorted by name, their e filled
-// from the page) and returns the entries to show: each with the newest
-// answer the cache holds, without names a later lookup found missing.
-func (c *metaCache) addPage(l *listing, prefix string, page []dirent) []dirent {
+// from the page), whose request was sent at sent, and returns the entries
+// to show: each with the newest answer the cache holds, without names a
+// later lookup found missing.
+func (c *metaCache) addPage(l *listing, prefix string, page []dirent, sent time.Time) []dirent {
 	now := c.now()
+	expires := expiry(sent, c.posTTL)
 	c.mu.Lock()
 	defer c.unlock()
-	added := l.add(page)
+	added := l.add(page, expires)
 	d := l.dir
 	if d != nil {
 		c.bytes += added
@@ -361,7 +363,7 @@ func (c *metaCache) addPage(l *listing, prefix string, page []dirent) []dirent {
 		d, _ = c.dirs.Peek(prefix)
 	}
 	for i := range page {
-		page[i].e.expires, page[i].e.gen = l.expires, l.gen
+		page[i].e.expires, page[i].e.gen = expires, l.gen
 	}
 	if d == nil || len(d.single) == 0 {
 		return page
@@ -429,7 +431,7 @@ func (c *metaCache) replay(v listingView, prefix string, from, n int) []dirent {
 	for i := from; i < end; i++ {
 		s := v.slots.at(i)
 		de := dirent{name: s.name, recheck: s.flags&slotForgotten != 0,
-			e: entry{kind: s.kind, info: s.meta(v.raw), expires: v.l.expires, gen: v.l.gen}}
+			e: entry{kind: s.kind, info: s.meta(v.raw), expires: v.slots.expiry(i), gen: v.l.gen}}
 		if d != nil {
 			if one, ok := d.single[s.name]; ok && now.Before(one.expires) && one.gen > v.l.gen {
 				de.e, de.recheck = one, false

@@ -45,6 +45,7 @@ var errNoProgress = errors.New("the listing does not advance")
 type pageResult struct {
 	page oss.ListPage
 	gen  uint64
+	sent time.Time // when its request was sent: its names' TTL counts from then
 	err  error
 }
 
@@ -100,7 +101,7 @@ func (s *dirStream) startFetch() {
 	go func() {
 		defer s.wg.Done()
 		for {
-			gen := s.t.cache.begin()
+			gen, sent := s.t.cache.begin(), s.t.cache.now()
 			page, err := s.t.store.List(s.ctx, in)
 			if err == nil {
 				if why := p.check(in.ContinuationToken, page); why != "" {
@@ -108,7 +109,7 @@ func (s *dirStream) startFetch() {
 				}
 			}
 			select {
-			case ch <- pageResult{page, gen, err}:
+			case ch <- pageResult{page, gen, sent, err}:
 			case <-s.ctx.Done():
 				return
 			}
@@ -156,7 +157,7 @@ func (s *dirStream) fill(ctx context.Context) syscall.Errno {
 			s.list = s.t.cache.newListing(s.prefix, s.start, r.gen)
 		}
 		s.lastKey = max(s.lastKey, pageLastKey(r.page))
-		s.buf = s.merge(r.page, last)
+		s.buf = s.merge(r.page, r.sent, last)
 		if last {
 			s.pages = nil
 			s.finish()
@@ -197,7 +198,7 @@ func (s *dirStream) finish() {
 // hide files of the same name. A file whose "name/" would sort after the
 // end of a truncated page may still meet its directory on a later page;
 // it waits in s.pending (at most one per prefix of the page's last key).
-func (s *dirStream) merge(page oss.ListPage, last bool) []dirent {
+func (s *dirStream) merge(page oss.ListPage, sent time.Time, last bool) []dirent {
 	lastKey := pageLastKey(page)
 	dirs := make(map[string]bool, len(page.CommonPrefixes))
 	out := make([]dirent, 0, len(page.Objects)+len(page.CommonPrefixes)+len(s.pending))
@@ -245,7 +246,7 @@ func (s *dirStream) merge(page oss.ListPage, last bool) []dirent {
 	slices.SortFunc(out, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
 	// The cache may hold a newer answer; a name a later lookup found
 	// missing is left out rather than shown with no metadata.
-	return s.t.cache.addPage(s.list, s.prefix, out)
+	return s.t.cache.addPage(s.list, s.prefix, out, sent)
 }
 
 // pageLastKey is the greatest key or prefix of a page.

@@ -52,8 +52,9 @@ const chunkSlots = 4096
 // without the up to 25% spare capacity of a grown slice. The first chunk
 // grows as a slice, so a small directory costs no more than its names.
 type slotList struct {
-	chunks [][]slot
-	n      int
+	chunks  [][]slot
+	expires []time.Time // per chunk: when its earliest page stops being trusted
+	n       int
 }
 
 func (sl *slotList) len() int { return sl.n }
@@ -69,13 +70,20 @@ func (sl *slotList) bytes() int64 {
 	return n * slotSize
 }
 
-func (sl *slotList) append(s slot) {
+// expiry is when the slot at i stops being trusted: each name counts
+// its TTL from its own page, so the last names of a long listing get as
+// long as the first.
+func (sl *slotList) expiry(i int) time.Time { return sl.expires[i/chunkSlots] }
+
+// append adds s, from a page trusted until expires.
+func (sl *slotList) append(s slot, expires time.Time) {
 	if sl.n%chunkSlots == 0 && sl.n > 0 || len(sl.chunks) == 0 {
 		c := []slot(nil)
 		if sl.n > 0 {
 			c = make([]slot, 0, chunkSlots)
 		}
 		sl.chunks = append(sl.chunks, c)
+		sl.expires = append(sl.expires, expires)
 	}
 	last := &sl.chunks[len(sl.chunks)-1]
 	*last = append(*last, s)
@@ -181,10 +189,10 @@ func (s *slot) meta(raw map[string]string) objectMeta {
 	return m
 }
 
-// add appends one page's entries (sorted by name) and returns what it
-// added to l.bytes. Names are copied into one string for the page, so
-// that the decoded response can be freed.
-func (l *listing) add(page []dirent) int64 {
+// add appends one page's entries (sorted by name), trusted until
+// expires, and returns what it added to l.bytes. Names are copied into
+// one string for the page, so that the decoded response can be freed.
+func (l *listing) add(page []dirent, expires time.Time) int64 {
 	if l.dropped || len(page) == 0 {
 		return 0
 	}
@@ -218,7 +226,7 @@ func (l *listing) add(page []dirent) int64 {
 				total += len(d.e.info.ETag) + 64 // the map's slot and the string
 			}
 		}
-		l.slots.append(s)
+		l.slots.append(s, expires)
 	}
 	// Pages come in key order, which is name order except where a
 	// directory "a" (key "a/") follows files such as "a-1" or "a.txt".
@@ -230,35 +238,33 @@ func (l *listing) add(page []dirent) int64 {
 	return added
 }
 
-// find returns the slot of name, if the listing holds it.
-func (l *listing) find(name string) (*slot, bool) {
+// find returns the index of name, if the listing holds it.
+func (l *listing) find(name string) (int, bool) {
 	i := l.slots.search(0, l.slots.len(), name)
-	if i == l.slots.len() || l.slots.at(i).name != name {
-		return nil, false
-	}
-	return l.slots.at(i), true
+	return i, i < l.slots.len() && l.slots.at(i).name == name
 }
 
 // lookup answers for name from the listing when it can: the entry it
 // listed, or missing when a complete listing lacks it.
 func (l *listing) lookup(name string, now time.Time) (entry, bool) {
-	if l == nil || l.dropped || !now.Before(l.expires) {
+	if l == nil || l.dropped {
 		return entry{}, false
 	}
-	s, ok := l.find(name)
+	i, ok := l.find(name)
 	switch {
-	case ok && s.flags&slotForgotten != 0:
+	case ok && (l.slots.at(i).flags&slotForgotten != 0 || !now.Before(l.slots.expiry(i))):
 		return entry{}, false
 	case ok:
-		return l.entry(s), true
+		return l.entry(i), true
 	case l.complete && now.Before(l.absentTo):
 		return entry{kind: kindMissing, expires: l.absentTo, gen: l.gen}, true
 	}
 	return entry{}, false
 }
 
-func (l *listing) entry(s *slot) entry {
-	return entry{kind: s.kind, info: s.meta(l.rawETags), expires: l.expires, gen: l.gen}
+func (l *listing) entry(i int) entry {
+	s := l.slots.at(i)
+	return entry{kind: s.kind, info: s.meta(l.rawETags), expires: l.slots.expiry(i), gen: l.gen}
 }
 
 // listingView is a complete listing as a dirStream replays it: the slots

@@ -24,11 +24,12 @@ func TestPackETagRoundTrip(t *testing.T) {
 	} {
 		l := &listing{}
 		page := []dirent{{name: "f", e: entry{kind: kindFile, info: objectMeta{Size: 7, ETag: etag, LastModified: fakeEpoch}}}}
-		l.add(page)
-		s, ok := l.find("f")
+		l.add(page, neverExpires)
+		i, ok := l.find("f")
 		if !ok {
 			t.Fatal("name not found")
 		}
+		s := l.slots.at(i)
 		if got := s.etag(l.rawETags); got != etag {
 			t.Errorf("ETag %q came back as %q", etag, got)
 		}
@@ -42,8 +43,8 @@ func TestPackETagRoundTrip(t *testing.T) {
 // "a-1", "a.txt") still leave a listing every name of which is found.
 func TestListingFindsNamesAcrossPages(t *testing.T) {
 	l := &listing{}
-	l.add([]dirent{{name: "a-1", e: entry{kind: kindFile}}, {name: "a.txt", e: entry{kind: kindFile}}})
-	l.add([]dirent{{name: "a", e: entry{kind: kindDir}}, {name: "b", e: entry{kind: kindFile}}})
+	l.add([]dirent{{name: "a-1", e: entry{kind: kindFile}}, {name: "a.txt", e: entry{kind: kindFile}}}, neverExpires)
+	l.add([]dirent{{name: "a", e: entry{kind: kindDir}}, {name: "b", e: entry{kind: kindFile}}}, neverExpires)
 	for _, name := range []string{"a", "a-1", "a.txt", "b"} {
 		if _, ok := l.find(name); !ok {
 			t.Errorf("%q not found", name)
@@ -172,5 +173,28 @@ func TestIndefiniteTTL(t *testing.T) {
 	e, _ := f.t.lookup(ctx, "d/f")
 	if left := f.t.cache.ttlLeft(e); left < 100*365*24*time.Hour {
 		t.Errorf("time left %v, want effectively infinite", left)
+	}
+}
+
+// Each name's TTL counts from its own page: the last names of a long
+// listing are trusted as long after they were listed as the first.
+func TestListingNamesExpireWithTheirPage(t *testing.T) {
+	l := &listing{expires: fakeEpoch.Add(time.Minute)}
+	page := func(from, n int) []dirent {
+		out := make([]dirent, n)
+		for i := range out {
+			out[i] = dirent{name: fmt.Sprintf("f%05d", from+i), e: entry{kind: kindFile}}
+		}
+		return out
+	}
+	early, late := fakeEpoch.Add(time.Minute), fakeEpoch.Add(3*time.Minute)
+	l.add(page(0, 5000), early)
+	l.add(page(5000, 5000), late)
+	now := fakeEpoch.Add(2 * time.Minute)
+	if _, ok := l.lookup("f00000", now); ok {
+		t.Error("a name of the first page is still trusted after its TTL")
+	}
+	if e, ok := l.lookup("f09999", now); !ok || !e.expires.Equal(late) {
+		t.Errorf("a name of the last page: %v %v, want trusted until %v", ok, e.expires, late)
 	}
 }
