@@ -36,9 +36,10 @@
 // TTLIndefinite trusts what was seen until unmount (kernel timeouts too).
 // The kernel's readdir cache is reused while a complete listing is
 // younger than MetadataTTL. Past hugeDirEntries names of one listing,
-// READDIRPLUS entries carry no node and lookups in that directory give
-// files entry timeout 0, so neither the kernel nor go-fuse keeps a node
-// per name of a huge directory once it is no longer used.
+// READDIRPLUS entries carry no node, and the node a lookup makes for a
+// file there is handed to the pruner (pruner.go), which asks the kernel
+// to drop it once unused: neither the kernel nor go-fuse keeps a node per
+// name of a huge directory.
 // Open pins the ETag the cache holds; every GET of the handle carries
 // If-Match on it, so an object replaced while open fails that handle with
 // ESTALE, never mixing versions within what the handle reads from OSS.
@@ -82,27 +83,28 @@
 // # Concurrency
 //
 // Every node and handle is safe for the concurrent calls go-fuse makes.
-// Shared state lives in tree (immutable after New) and in the metadata
-// cache (one mutex over its directories and listings).
-// Work shared by several callers (a merged lookup) runs detached from the
-// first caller's context with its own timeout; each caller waits on its
-// own context and gets EINTR when interrupted. Goroutines belong to a
-// dirStream or a prefetcher (Close cancels and waits; a handle's Release
-// closes its prefetcher) or to one lookup. A read's ctx bounds only its
-// wait: the parts it waits for keep running for the next read. A FLUSH
-// (any close(2) of a descriptor of the open file: a dup, a forked child
-// exiting, or the reader itself) cancels nothing; it pauses the window
-// for the closing thread's reads inside it, so a killed reader costs at
-// most the parts in flight, and RELEASE cancels those. No lock is
-// held across I/O or a channel wait.
+// Shared state lives in tree (immutable after New), in the metadata
+// cache (one mutex over its directories and listings) and in the pruner
+// (its own mutex). Work shared by several callers (a merged lookup) runs
+// detached from the first caller's context with its own timeout; each
+// caller waits on its own context and gets EINTR when interrupted.
+// Goroutines belong to a dirStream or a prefetcher (Close cancels and
+// waits; a handle's Release closes its prefetcher), to one lookup, or to
+// the mount (the pruner: Mount starts it, it ends with the server). A
+// read's ctx bounds only its wait: the parts it waits for keep running
+// for the next read. A FLUSH (any close(2) of a descriptor of the open
+// file: a dup, a forked child exiting, or the reader itself) cancels
+// nothing; it pauses the window for the closing thread's reads inside
+// it, so a killed reader costs at most the parts in flight, and RELEASE
+// cancels those. No lock is held across I/O or a channel wait.
 //
 // # Lock order
 //
 // Locks are per directory node (dirNode.mu), per reader
-// (prefetcher.mu), in the budget (readBudget.mu) and in the cache
-// (metaCache.mu). The only nesting is prefetcher.mu then readBudget.mu
-// (a reader takes and returns buffers under its own lock); no other lock
-// is taken while one is held.
+// (prefetcher.mu), in the budget (readBudget.mu), in the cache
+// (metaCache.mu) and in the pruner (pruner.mu). The only nesting is
+// prefetcher.mu then readBudget.mu (a reader takes and returns buffers
+// under its own lock); no other lock is taken while one is held.
 //
 // # Error contract
 //
