@@ -82,11 +82,13 @@ func (c *Cache) finish(id blockID, f *flight, data []byte) {
 
 // abandon ends a claim without data: waiters look again.
 func (c *Cache) abandon(id blockID, f *flight) {
-	f.err = errAbandoned
-	close(f.done)
+	// Out of the map before done is closed: lookup takes a closed flight
+	// found in the map for one with data.
 	c.mu.Lock()
 	c.forgetLocked(id, f)
 	c.mu.Unlock()
+	f.err = errAbandoned
+	close(f.done)
 }
 
 func (c *Cache) forgetLocked(id blockID, f *flight) {
