@@ -138,7 +138,7 @@ func New(cfg Config, store Store) (*FS, error) {
 		cfg.Now = time.Now
 	}
 	t := &tree{
-		store:         store,
+		store:         newSharedStore(store, min(cfg.MetadataTTL, cfg.NegativeTTL), cfg.Now),
 		cache:         newMetaCache(cfg.MetadataCacheMemory, cfg.MetadataTTL, cfg.NegativeTTL, cfg.Now, cfg.Logger),
 		log:           cfg.Logger,
 		uid:           cfg.UID,
