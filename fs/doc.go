@@ -64,6 +64,21 @@
 // (1 MiB) so the kernel sends 1 MiB reads (more made no difference in
 // bench), and getxattr answers ENOSYS so the kernel stops asking.
 //
+// # Shared reads and listings
+//
+// New stacks sharedStore (sharedstore.go) over the given Store, so that
+// processes reading the same data at once pay for it once. Identical
+// concurrent List calls share one request, and a page answers identical
+// calls for up to 5 s after it arrived, never longer than the metadata
+// TTLs (sharedlist.go): concurrent listings of one directory share its
+// pages even when they drift apart. GetRange requests of one object
+// version that overlap (several handles reading one file) are cut into
+// pieces that join ranges in flight or just fetched, and only the gaps
+// are fetched (sharedread.go); each range is one GET into a buffer from
+// a separate 64 MiB pool, kept for a second after its last reader, which
+// every reader copies from as bytes arrive. Requests of a version that
+// nothing overlaps (a lone reader) pass through untouched.
+//
 // # Metrics
 //
 // Metrics (metrics.go) reads counters kept in atomics: metadata cache
@@ -84,13 +99,15 @@
 //
 // Every node and handle is safe for the concurrent calls go-fuse makes.
 // Shared state lives in tree (immutable after New), in the metadata
-// cache (one mutex over its directories and listings) and in the pruner
-// (its own mutex). Work shared by several callers (a merged lookup) runs
-// detached from the first caller's context with its own timeout; each
-// caller waits on its own context and gets EINTR when interrupted.
-// Goroutines belong to a dirStream or a prefetcher (Close cancels and
-// waits; a handle's Release closes its prefetcher), to one lookup, or to
-// the mount (the pruner: Mount starts it, it ends with the server). A
+// cache (one mutex over its directories and listings), in the pruner
+// (its own mutex) and in the shared store. Work shared by several callers
+// (a merged lookup, a shared LIST or range) runs detached from the first
+// caller's context with its own timeout; each caller waits on its own
+// context and gets EINTR when interrupted. Goroutines belong to a
+// dirStream or a prefetcher (Close cancels and waits; a handle's Release
+// closes its prefetcher), to one lookup, to the mount (the pruner: Mount
+// starts it, it ends with the server), or to one shared range, whose GET
+// ends when done, when its last reader leaves, or after two minutes. A
 // read's ctx bounds only its wait: the parts it waits for keep running
 // for the next read. A FLUSH (any close(2) of a descriptor of the open
 // file: a dup, a forked child exiting, or the reader itself) cancels
@@ -102,9 +119,11 @@
 //
 // Locks are per directory node (dirNode.mu), per reader
 // (prefetcher.mu), in the budget (readBudget.mu), in the cache
-// (metaCache.mu) and in the pruner (pruner.mu). The only nesting is
+// (metaCache.mu), in the pruner (pruner.mu) and in the shared store
+// (listSharer.mu, readSharer.mu, flight.mu). The nestings are
 // prefetcher.mu then readBudget.mu (a reader takes and returns buffers
-// under its own lock); no other lock is taken while one is held.
+// under its own lock), and readSharer.mu then its pool's readBudget.mu;
+// no other lock is taken while one is held.
 //
 // # Error contract
 //

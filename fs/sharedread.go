@@ -42,8 +42,8 @@ const (
 // when the pool needs the memory. When the pool is full a request passes
 // through unshared: nothing waits for memory.
 //
-// Lock order: readSharer.mu, then readBudget.mu (the pool) or a
-// flight's mu; never both of the latter.
+// Lock order: readSharer.mu, then the pool's readBudget.mu; a flight's mu
+// is taken with no other lock held.
 type readSharer struct {
 	store Store
 	pool  *readBudget

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // runConcurrently starts n copies of the shell script at once (each gets
@@ -65,8 +66,9 @@ func TestSharedReadsConcurrentCat(t *testing.T) {
 			t.Errorf("reader %d: md5 %s, %v; want %s", i, got, err, want)
 		}
 	}
-	t.Logf("%d readers of %d MiB: emulator sent %d MiB (%.2f× the object) in %d GETs",
-		readers, size>>20, c.BytesSent>>20, float64(c.BytesSent)/size, c.Requests["GetObject"])
+	peak, _ := procStatusKiB(mounttest.MountPID(logFile), "VmHWM")
+	t.Logf("%d readers of %d MiB: emulator sent %d MiB (%.2f× the object) in %d GETs; daemon peak RSS %d MiB",
+		readers, size>>20, c.BytesSent>>20, float64(c.BytesSent)/size, c.Requests["GetObject"], peak>>10)
 	if limit := int64(size) * 5 / 4; c.BytesSent > limit {
 		t.Errorf("emulator sent %d MiB, want at most %d MiB\nlog tail:\n%s", c.BytesSent>>20, limit>>20, tail(readFile(t, logFile), 500))
 	}
