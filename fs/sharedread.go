@@ -27,10 +27,13 @@ const (
 // version (key and ETag) ask for at about the same time. A version whose
 // requests do not overlap (one reader) passes through untouched: each
 // GetRange is the store's own body, nothing is copied or buffered; only
-// the request's span is remembered for sharedReadGrace. A request that
-// overlaps a remembered span or a shared range is a sign of a second
-// reader: for sharedReadGrace after the latest such sign, the version is
-// shared. A shared request is cut into pieces: the parts that ranges in
+// the request's span is remembered for sharedReadGrace. A request for
+// exactly a range asked for recently is the sign of a second reader (the
+// read-ahead of handles that start together asks for the same parts; one
+// handle overlaps its own requests, with other boundaries, when its
+// read-ahead lacks memory, and that must not cost it a copy): for
+// sharedReadGrace after the latest sign, the version is shared, and then
+// every overlap is a sign. A shared request is cut into pieces: the parts that ranges in
 // flight or kept already cover join them, and each gap becomes a new
 // range, fetched once by its own goroutine into a buffer from the pool,
 // that later requests join. A range's fetch never waits for its readers
@@ -119,7 +122,8 @@ func (s *readSharer) planLocked(v version, off, end int64) ([]piece, []*flight) 
 		o = &sharedObject{}
 		s.objects[v] = o
 	}
-	if o.overlaps(off, end) {
+	shared := now.Before(o.sharedUntil)
+	if o.asked(off, end) || shared && o.overlaps(off, end) {
 		o.sharedUntil = now.Add(s.grace)
 	}
 	if !now.Before(o.sharedUntil) {
@@ -158,6 +162,21 @@ func (s *readSharer) planLocked(v version, off, end int64) ([]piece, []*flight) 
 		pos = gapEnd
 	}
 	return pieces, starts
+}
+
+// asked reports whether exactly [off, end) was asked for recently.
+func (o *sharedObject) asked(off, end int64) bool {
+	for _, sp := range o.seen {
+		if sp.off == off && sp.end == end {
+			return true
+		}
+	}
+	for _, f := range o.flights {
+		if f.off == off && f.end == end {
+			return true
+		}
+	}
+	return false
 }
 
 // overlaps reports whether [off, end) meets a recent request or a range.

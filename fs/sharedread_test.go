@@ -77,7 +77,19 @@ func TestSharedReadsLoneReaderPassesThrough(t *testing.T) {
 	}
 }
 
-// A second request over bytes already asked for turns sharing on; later
+// A lone reader whose requests overlap with other boundaries (exact reads
+// over its own read-ahead parts) is not taken for two readers.
+func TestSharedReadsOverlapOfOneReaderIsNotShared(t *testing.T) {
+	s, _, _, data, etag := newTestReadSharer(t, 4<<20, 64<<20)
+	mustRead(t, s, etag, data, 0, 1<<20)
+	mustRead(t, s, etag, data, 512<<10, 1<<20)
+	mustRead(t, s, etag, data, 256<<10, 128<<10)
+	if used, peak := s.pool.stats(); used != 0 || peak != 0 {
+		t.Errorf("pool used %d (peak %d) for one reader's overlapping requests", used, peak)
+	}
+}
+
+// A second request for a range already asked for turns sharing on; later
 // requests join what is in flight or kept, whatever their boundaries, and
 // only the gaps are fetched.
 func TestSharedReadsJoinAndFillGaps(t *testing.T) {

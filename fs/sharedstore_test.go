@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 	"testing"
@@ -114,14 +115,41 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// The Store contract holds through the decorator, including GetRange in
-// shared mode (the range cases overlap, so all but the first are shared).
+// askTwice asks every GetRange twice and returns the second body, which
+// the decorator serves from the range the first one left (shared mode).
+type askTwice struct{ *sharedStore }
+
+func (a askTwice) GetRange(ctx context.Context, key, etag string, off, n int64) (io.ReadCloser, error) {
+	if body, err := a.sharedStore.GetRange(ctx, key, etag, off, n); err == nil {
+		_, _ = io.Copy(io.Discard, body)
+		body.Close()
+	}
+	body, err := a.sharedStore.GetRange(ctx, key, etag, off, n)
+	if _, shared := body.(*sharedBody); err == nil && etag != "" && !shared {
+		body.Close()
+		return nil, errors.New("second identical request was not shared")
+	}
+	return body, err
+}
+
+// The Store contract holds through the decorator, also for GetRange in
+// shared mode.
 func TestSharedStoreContract(t *testing.T) {
-	storeContract(t, func(t *testing.T, objects map[string]string) Store {
+	newFake := func(objects map[string]string) *fakeStore {
 		s := newFakeStore()
 		for k, v := range objects {
 			s.put(k, []byte(v))
 		}
-		return newSharedStore(s, time.Second, time.Now)
+		return s
+	}
+	t.Run("lone", func(t *testing.T) {
+		storeContract(t, func(t *testing.T, objects map[string]string) Store {
+			return newSharedStore(newFake(objects), time.Second, time.Now)
+		})
+	})
+	t.Run("shared", func(t *testing.T) {
+		storeContract(t, func(t *testing.T, objects map[string]string) Store {
+			return askTwice{newSharedStore(newFake(objects), time.Second, time.Now)}
+		})
 	})
 }
