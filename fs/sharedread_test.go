@@ -260,3 +260,50 @@ func TestSharedReadsCancellation(t *testing.T) {
 	waitUntil(t, "the abandoned fetch cancelled", func() bool { _, c := g.stats(); return c == 1 })
 	g.release()
 }
+
+// Many readers asking random overlapping ranges, some giving up early,
+// through a pool too small for all of them (so ranges are evicted and
+// requests pass through): every byte read is right and, once all bodies
+// are closed and ranges expired, the pool is empty.
+func TestSharedReadsStress(t *testing.T) {
+	const size = 4 << 20
+	s, _, _, data, etag := newTestReadSharer(t, size, 2<<20)
+	s.grace = 10 * time.Millisecond
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			for range 50 {
+				off := int64(rng.IntN(16)) * 256 << 10
+				n := min(int64(1+rng.IntN(4))*256<<10-int64(rng.IntN(2))*4096, size-off)
+				ctx, cancel := context.WithCancel(context.Background())
+				body, err := s.GetRange(ctx, "obj", etag, off, n)
+				if err != nil {
+					t.Error(err)
+					cancel()
+					return
+				}
+				want := n
+				if rng.IntN(4) == 0 {
+					want = n / 2 // this one stops half way
+				}
+				got := make([]byte, want)
+				_, err = io.ReadFull(body, got)
+				body.Close()
+				cancel()
+				if err != nil || !bytes.Equal(got, data[off:off+want]) {
+					t.Errorf("[%d, +%d): wrong bytes or %v", off, want, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	waitUntil(t, "shared ranges freed", func() bool {
+		s.mu.Lock()
+		s.sweepLocked(s.now().Add(time.Hour))
+		s.mu.Unlock()
+		used, _ := s.pool.stats()
+		return used == 0
+	})
+}
