@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -220,7 +221,9 @@ func Mount(mountpoint string, f *FS, opts *fusefs.Options) (*fuse.Server, error)
 	stop := make(chan struct{})
 	go func() { srv.Wait(); close(stop) }()
 	go f.t.pruner.run(stop)
-	if n := opts.MaxReadAhead; n > 0 {
+	// A /dev/fd/N mount was made by a privileged parent, which sets the
+	// read-ahead itself: stat would name /dev/fuse, not the mount.
+	if n := opts.MaxReadAhead; n > 0 && !strings.HasPrefix(mountpoint, "/dev/fd/") {
 		if err := setKernelReadAhead(mountpoint, n); err != nil {
 			// Not root: reads still work, in the kernel's smaller pieces.
 			f.t.log.Debug("kernel read-ahead left at its default", "mountpoint", mountpoint, "want_bytes", n, "error", err.Error())

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,7 +34,8 @@ func runMount(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if !c.Bool("foreground") {
+	fdMount := isFDMountpoint(c.Args().Get(1))
+	if !c.Bool("foreground") && !fdMount {
 		return startBackground(os.Args[1:])
 	}
 	logger, closeLog, err := openLogger(c)
@@ -48,11 +51,17 @@ func runMount(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkFUSE(); err != nil {
-		return err
-	}
-	if s.mountpoint, err = prepareMountpoint(c.Args().Get(1), logger); err != nil {
-		return err
+	if fdMount {
+		// Mounted already by a privileged parent (the CSI plugin): no
+		// fusermount3, no mountpoint directory to check.
+		s.mountpoint = c.Args().Get(1)
+	} else {
+		if err := checkFUSE(); err != nil {
+			return err
+		}
+		if s.mountpoint, err = prepareMountpoint(c.Args().Get(1), logger); err != nil {
+			return err
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -105,6 +114,12 @@ func runMount(c *cli.Context) error {
 	case <-served:
 		logger.Info("unmounted from outside", "mountpoint", s.mountpoint)
 	case <-ctx.Done():
+		if fdMount {
+			// The mountpoint is unknown here; whoever mounted unmounts.
+			// Exiting closes the fd, and the mount answers ENOTCONN.
+			logger.Info("signal received, closing the FUSE fd", "mountpoint", s.mountpoint)
+			return nil
+		}
 		logger.Info("signal received, unmounting", "mountpoint", s.mountpoint)
 		unmount(server, s.mountpoint, logger)
 		// After a lazy detach the kernel ends the session only when the
@@ -118,6 +133,19 @@ func runMount(c *cli.Context) error {
 		}
 	}
 	return nil
+}
+
+// isFDMountpoint reports whether mountpoint is /dev/fd/N: a /dev/fuse fd
+// that the parent opened and mounted already (go-fuse serves it as is).
+// Such a mount always runs in the foreground, since the fd belongs to this
+// process, and signals only close the fd.
+func isFDMountpoint(mountpoint string) bool {
+	n, ok := strings.CutPrefix(mountpoint, "/dev/fd/")
+	if !ok {
+		return false
+	}
+	fd, err := strconv.Atoi(n)
+	return err == nil && fd >= 0
 }
 
 // detachGrace is how long a signalled mount waits for open files to close
