@@ -36,7 +36,7 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:      "ossmount",
 		Usage:     "mount an Alibaba Cloud OSS bucket read-only with temporary credentials",
-		UsageText: "ossmount [options] BUCKET[:/PREFIX] MOUNTPOINT\n   ossmount policy [--role-policy] BUCKET[:/PREFIX]\n   ossmount check [options] BUCKET[:/PREFIX]\n   ossmount snapshot [options] BUCKET[:/PREFIX]\n   ossmount status MOUNTPOINT\n   ossmount version",
+		UsageText: "ossmount [options] BUCKET[:/PREFIX] MOUNTPOINT\n   ossmount policy [--role-policy] BUCKET[:/PREFIX]\n   ossmount check [options] BUCKET[:/PREFIX]\n   ossmount snapshot [options] BUCKET[:/PREFIX]\n   ossmount status MOUNTPOINT\n   ossmount mounter --socket PATH\n   ossmount version",
 		Description: "Source credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET\n" +
 			"(or OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET), ~/.aliyun/config.json, ~/.alibabacloud/credentials,\n" +
 			"RRSA/OIDC (ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE) or the ECS instance role;\n" +
@@ -67,6 +67,7 @@ func newApp() *cli.App {
 				Action:    runCheck,
 			},
 			snapshotCommand(flags),
+			mounterCommand(),
 			{
 				Name:      "status",
 				Usage:     "show what the mount at MOUNTPOINT is doing: token expiry, requests, caches, read-ahead memory",
@@ -94,7 +95,7 @@ func normalizeArgs(args []string) []string {
 	}
 	rest, prefix := args[1:], []string{args[0]}
 	switch rest[0] {
-	case "policy", "status", "version", "help", "snapshot":
+	case "policy", "status", "version", "help", "snapshot", "mounter":
 		return args
 	case "check":
 		rest, prefix = rest[1:], append(prefix, "check")
