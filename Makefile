@@ -18,6 +18,7 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ossmount ./cmd/ossmount
 	$(GO) build -o $(BIN)/ossemu ./cmd/ossemu
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ossmount-csi ./cmd/ossmount-csi
 
 # mount.fuse3 (fstab, `mount -t fuse.ossmount`) runs helpers with the default
 # PATH only, so the command must live in one of its directories.

@@ -46,6 +46,7 @@ type Server struct {
 	rate   rateThrottle // SetThrottleAbove
 	// listFaults: faults_list.go
 	listFaults listFault
+	oidc       oidcTokens // oidctokens.go
 
 	ossLn, stsLn   net.Listener
 	ossSrv, stsSrv *http.Server

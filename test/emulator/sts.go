@@ -270,6 +270,7 @@ func (s *Server) assumeRoleWithOIDC(p map[string]string) (*assumeRoleResponse, *
 			return nil, e
 		}
 	}
+	s.oidc.record(p["OIDCToken"])
 	prov := p["OIDCProviderArn"]
 	if prov == "" {
 		return nil, &stsError{400, "MissingOIDCProviderArn", "OIDCProviderArn is mandatory for this action."}
