@@ -82,10 +82,10 @@ func New(cfg Config) (*Driver, error) {
 	return &Driver{cfg: cfg, log: cfg.Logger, mounts: mount.New(""), inflight: map[string]bool{}}, nil
 }
 
-// Serve cleans up dead mounts, then serves Identity and Node on ln until
-// ctx ends.
+// Serve serves Identity and Node on ln until ctx ends. Call
+// CleanupDeadMounts first, before the socket exists, so that kubelet
+// never sees a dead mount as published.
 func (d *Driver) Serve(ctx context.Context, ln net.Listener) error {
-	d.CleanupDeadMounts()
 	srv := grpc.NewServer(grpc.UnaryInterceptor(d.logCalls))
 	csipb.RegisterIdentityServer(srv, d)
 	csipb.RegisterNodeServer(srv, d)

@@ -50,6 +50,7 @@ func run(endpoint, logLevel string, cfg csi.Config) error {
 	if err != nil {
 		return err
 	}
+	d.CleanupDeadMounts()
 	ln, err := csi.Listen(endpoint)
 	if err != nil {
 		return err

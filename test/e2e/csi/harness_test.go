@@ -119,6 +119,7 @@ func (n *node) startPlugin() *plugin {
 	t := n.t
 	t.Helper()
 	sock := filepath.Join(n.stateDir, "csi.sock")
+	os.Remove(sock) // a killed plugin leaves its socket file
 	p := &plugin{log: filepath.Join(t.TempDir(), "plugin.log"), exited: make(chan struct{}), address: "unix://" + sock}
 	out, err := os.Create(p.log)
 	if err != nil {
