@@ -29,6 +29,10 @@ type Config struct {
 	// StateDir holds one directory per mount (token, credentials, log,
 	// record); shared with the mounter, which must see the same paths.
 	StateDir string // required
+	// StateDirUID and StateDirGID, if > 0, own StateDir, so that the
+	// mounter (uid 65532 in deploy/kubernetes) can create its socket there;
+	// 0 leaves the owner as it is.
+	StateDirUID, StateDirGID int
 	// ReadAheadKB is the kernel read-ahead set on each mount, in KiB;
 	// default 1024, matching ossmount's 1 MiB max_read.
 	ReadAheadKB int
@@ -78,6 +82,11 @@ func New(cfg Config) (*Driver, error) {
 	cfg.StateDir = abs
 	if err := os.MkdirAll(filepath.Join(cfg.StateDir, "mounts"), 0o711); err != nil {
 		return nil, fmt.Errorf("csi: state directory: %w", err)
+	}
+	if cfg.StateDirUID > 0 && cfg.StateDirGID > 0 {
+		if err := os.Chown(cfg.StateDir, cfg.StateDirUID, cfg.StateDirGID); err != nil {
+			return nil, fmt.Errorf("csi: state directory: %w", err)
+		}
 	}
 	return &Driver{cfg: cfg, log: cfg.Logger, mounts: mount.New(""), inflight: map[string]bool{}}, nil
 }

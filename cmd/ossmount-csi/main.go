@@ -24,6 +24,8 @@ func main() {
 	nodeID := flag.String("node-id", "", "Kubernetes node name (required; usually $(NODE_NAME))")
 	mounterSocket := flag.String("mounter-socket", "/var/lib/ossmount-csi/mounter.sock", "socket of `ossmount mounter`")
 	stateDir := flag.String("state-dir", "/var/lib/ossmount-csi", "per-mount tokens, credentials and logs; the mounter must see the same path")
+	stateUID := flag.Int("state-dir-uid", 0, "if > 0, chown the state directory to this uid (the mounter's), so it can create its socket")
+	stateGID := flag.Int("state-dir-gid", 0, "if > 0, chown the state directory to this gid")
 	readAheadKB := flag.Int("read-ahead-kb", 1024, "kernel read-ahead of each mount in KiB")
 	mountTimeout := flag.Duration("mount-timeout", 2*time.Minute, "longest a publish may take")
 	logLevel := flag.String("log-level", "info", "debug, info, warn or error")
@@ -34,7 +36,7 @@ func main() {
 		return
 	}
 	if err := run(*endpoint, *logLevel, csi.Config{NodeID: *nodeID, MounterSocket: *mounterSocket, StateDir: *stateDir,
-		ReadAheadKB: *readAheadKB, MountTimeout: *mountTimeout, Version: version}); err != nil {
+		StateDirUID: *stateUID, StateDirGID: *stateGID, ReadAheadKB: *readAheadKB, MountTimeout: *mountTimeout, Version: version}); err != nil {
 		fmt.Fprintln(os.Stderr, "ossmount-csi:", err)
 		os.Exit(1)
 	}

@@ -126,7 +126,7 @@ func (n *node) startPlugin() *plugin {
 		t.Fatal(err)
 	}
 	p.cmd = exec.Command(pluginBin, "--endpoint", p.address, "--node-id", "node-1", "--mounter-socket", n.socket,
-		"--state-dir", n.stateDir, "--log-level", "debug")
+		"--state-dir", n.stateDir, "--state-dir-uid", "65534", "--state-dir-gid", "65534", "--log-level", "debug")
 	p.cmd.Stdout, p.cmd.Stderr = out, out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
