@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"time"
 
 	csipb "github.com/container-storage-interface/spec/lib/go/csi"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"k8s.io/mount-utils"
 
 	"github.com/ossmount/ossmount/csi/mountproto"
 )
@@ -186,17 +186,18 @@ func (d *Driver) NodeUnpublishVolume(ctx context.Context, req *csipb.NodeUnpubli
 }
 
 // mountedAt reports whether a filesystem (a dead FUSE mount included) is
-// mounted at target.
+// mounted at target, from the mount table: a stat of the target would
+// hang on a mount whose server hangs.
 func (d *Driver) mountedAt(target string) (bool, error) {
-	notMnt, err := d.mounts.IsLikelyNotMountPoint(target)
-	switch {
-	case err == nil:
-		return !notMnt, nil
-	case mount.IsCorruptedMnt(err):
-		return true, nil
-	case errors.Is(err, os.ErrNotExist):
-		return false, nil
-	default:
+	mps, err := d.mounts.List()
+	if err != nil {
 		return false, err
 	}
+	target = filepath.Clean(target)
+	for _, mp := range mps {
+		if mp.Path == target {
+			return true, nil
+		}
+	}
+	return false, nil
 }

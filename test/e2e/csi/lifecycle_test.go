@@ -240,3 +240,35 @@ func TestConcurrentPublishUnpublish(t *testing.T) {
 		t.Errorf("state left behind: %v", left)
 	}
 }
+
+// A volume whose ossmount process hangs (SIGSTOP) is INACCESSIBLE after a
+// bounded statfs, and unpublish still removes it: nothing in the plugin
+// stats the hung mount without a bound.
+func TestHungChildIsAbnormalAndUnpublishes(t *testing.T) {
+	n := newNode(t, emulator.Config{})
+	n.emu.PutObject("hung", "f", []byte("x"))
+	p := n.startPlugin()
+	target := n.publish(p, "hung", n.volumeContext("hung", "token-hung"), nil)
+	pid := n.childPID(target)
+	if pid == 0 {
+		t.Fatal("no child")
+	}
+	syscall.Kill(pid, syscall.SIGSTOP)
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+
+	health, err := p.client.NodeGetVolumeHealth(context.Background(), &csipb.NodeGetVolumeHealthRequest{VolumeId: "hung"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := health.GetVolumeHealth().GetHealthStatuses(); len(e) != 1 || e[0].GetStatus() != csipb.VolumeHealthErrorType_INACCESSIBLE {
+		t.Fatalf("health of a hung mount: %v", health)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := p.client.NodeUnpublishVolume(ctx, &csipb.NodeUnpublishVolumeRequest{VolumeId: "hung", TargetPath: target}); err != nil {
+		t.Fatalf("unpublish of a hung mount: %v\n%s", err, readFile(p.log))
+	}
+	if mounttest.IsMounted(target) {
+		t.Errorf("hung mount still at %s", target)
+	}
+}
