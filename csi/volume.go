@@ -43,7 +43,6 @@ type volumeSpec struct {
 
 var (
 	targetPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9](:/?[^\x00]*)?$`)
-	memoryPattern = regexp.MustCompile(`^[0-9]+(B|KiB|MiB|GiB)?$`)
 )
 
 // parseVolume reads the publish request into a volumeSpec. Every failure
@@ -81,8 +80,10 @@ func parseVolume(req *csipb.NodePublishVolumeRequest) (volumeSpec, error) {
 	if ctx[attrPathStyle] == "true" {
 		v.args = append(v.args, "--path-style")
 	}
-	if v.memoryLimit = ctx[attrMemoryLimit]; v.memoryLimit != "" && !memoryPattern.MatchString(v.memoryLimit) {
-		return v, fmt.Errorf("volume attribute %q=%q: want a size such as 512MiB", attrMemoryLimit, v.memoryLimit)
+	if v.memoryLimit = ctx[attrMemoryLimit]; v.memoryLimit != "" {
+		if err := mountproto.CheckMemoryLimit(v.memoryLimit); err != nil {
+			return v, fmt.Errorf("volume attribute %s: %w", attrMemoryLimit, err)
+		}
 	}
 	v.roleARN, v.oidcProviderARN = ctx[attrRoleARN], ctx[attrOIDCProviderARN]
 	if v.roleARN == "" {

@@ -55,6 +55,9 @@ func runMounter(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := mountproto.CheckMemoryLimit(c.String("memory-limit")); err != nil {
+		return fmt.Errorf("--memory-limit: %w", err)
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("mounter: cannot find own executable: %w", err)

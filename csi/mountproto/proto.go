@@ -1,14 +1,3 @@
-// Package mountproto is the wire protocol between the CSI node plugin
-// (ossmount-csi, privileged) and `ossmount mounter` (unprivileged): one
-// SOCK_SEQPACKET message carrying a JSON Request and, as SCM_RIGHTS, the
-// /dev/fuse fd that the plugin has mounted; one JSON Reply back.
-//
-// It imports only the standard library, so that cmd/ossmount can use it
-// without linking gRPC or Kubernetes code. Safe for concurrent use: every
-// function works on its own connection.
-//
-// Errors: Send and Receive return wrapped I/O and decoding errors; a Reply
-// with OK false carries the child's one-line error for the user.
 package mountproto
 
 import (
@@ -17,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -44,6 +34,18 @@ type Reply struct {
 	OK    bool   `json:"ok"`
 	Error string `json:"error,omitempty"`
 	PID   int    `json:"pid,omitempty"` // the child serving the mount
+}
+
+// memoryLimit is a GOMEMLIMIT value; anything else makes the Go runtime
+// of the child abort at start.
+var memoryLimit = regexp.MustCompile(`^[0-9]+(B|KiB|MiB|GiB|TiB)?$`)
+
+// CheckMemoryLimit accepts a GOMEMLIMIT size such as 512MiB.
+func CheckMemoryLimit(s string) error {
+	if !memoryLimit.MatchString(s) {
+		return fmt.Errorf("memory limit %q: want a size such as 512MiB", s)
+	}
+	return nil
 }
 
 // maxMessage bounds a request; real ones are a few hundred bytes.
@@ -83,6 +85,8 @@ func (r Request) Check() error {
 		return errors.New("mountproto: bad target")
 	case r.LogFile == "":
 		return errors.New("mountproto: no log file")
+	case r.MemoryLimit != "" && !memoryLimit.MatchString(r.MemoryLimit):
+		return fmt.Errorf("mountproto: memory limit %q: want a size such as 512MiB", r.MemoryLimit)
 	}
 	for _, a := range r.Args {
 		if err := CheckArg(a); err != nil {

@@ -26,6 +26,7 @@ func TestRequestCheck(t *testing.T) {
 		"manifest file":    func(r *Request) { r.Args = []string{"--manifest=/etc/x"} },
 		"cache directory":  func(r *Request) { r.Args = []string{"--cache-dir=/"} },
 		"profile selector": func(r *Request) { r.Args = []string{"--profile=x"} },
+		"bad memory limit": func(r *Request) { r.MemoryLimit = "1 GB" },
 	} {
 		r := ok
 		r.Args = append([]string(nil), ok.Args...)
