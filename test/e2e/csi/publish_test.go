@@ -153,7 +153,9 @@ func TestPublishAccessKeyFallback(t *testing.T) {
 	n.emu.PutObject("akbucket", "k", []byte("ak data"))
 	p := n.startPlugin()
 	secrets := map[string]string{"akId": emulator.DemoAccessKeyID, "akSecret": emulator.DemoAccessKeySecret}
-	target := n.publish(p, "akbucket", n.volumeContext("akbucket", ""), secrets)
+	volCtx := n.volumeContext("akbucket", "")
+	volCtx["memoryLimit"] = "300MiB"
+	target := n.publish(p, "akbucket", volCtx, secrets)
 	if got := readFile(filepath.Join(target, "k")); got != "ak data" {
 		t.Fatalf("read %q", got)
 	}
@@ -162,6 +164,12 @@ func TestPublishAccessKeyFallback(t *testing.T) {
 		data, _ := os.ReadFile(filepath.Join("/proc", itoa(pid), f))
 		if len(data) == 0 || bytes.Contains(data, []byte(emulator.DemoAccessKeySecret)) || bytes.Contains(data, []byte(emulator.DemoAccessKeyID)) {
 			t.Errorf("/proc/%d/%s is empty or holds the AccessKey", pid, f)
+		}
+	}
+	environ, _ := os.ReadFile(filepath.Join("/proc", itoa(pid), "environ"))
+	for _, want := range []string{"GOMEMLIMIT=300MiB", "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"} {
+		if !bytes.Contains(environ, []byte(want+"\x00")) {
+			t.Errorf("child environment lacks %s", want)
 		}
 	}
 	cred := filepath.Join(filepath.Dir(n.logOf(target)), "credentials")
