@@ -153,10 +153,9 @@ func (d *Driver) GetPluginCapabilities(context.Context, *csipb.GetPluginCapabili
 	return &csipb.GetPluginCapabilitiesResponse{}, nil
 }
 
-// Probe is ready when the mounter's socket exists.
+// Probe answers while the plugin serves. It does not check the mounter:
+// a liveness failure would restart this plugin, which cannot help a
+// missing mounter; publish reports that as Unavailable instead.
 func (d *Driver) Probe(context.Context, *csipb.ProbeRequest) (*csipb.ProbeResponse, error) {
-	if _, err := os.Stat(d.cfg.MounterSocket); err != nil {
-		return nil, status.Errorf(codes.FailedPrecondition, "the mounter is not running: %v (is the ossmount-mounter DaemonSet up?)", err)
-	}
 	return &csipb.ProbeResponse{}, nil
 }

@@ -74,16 +74,16 @@ func (d *Driver) republish(ctx context.Context, req *csipb.NodePublishVolumeRequ
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := statfsTarget(sctx, target); err == nil {
+	_, err = statfsTarget(sctx, target)
+	if err == nil {
 		if spec.token != "" {
 			if err := st.writeToken(spec.token); err != nil {
 				return false, status.Errorf(codes.Internal, "rewriting the token file: %v", err)
 			}
 		}
 		return true, nil
-	} else {
-		d.log.Warn("replacing a dead mount", "volume", req.GetVolumeId(), "target", target, "err", err)
 	}
+	d.log.Warn("replacing a dead mount", "volume", req.GetVolumeId(), "target", target, "err", err)
 	if err := unmountTarget(target); err != nil {
 		return false, status.Errorf(codes.Internal, "unmounting the dead mount at %s: %v", target, err)
 	}
