@@ -186,3 +186,26 @@ func TestPublishAccessKeyFallback(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A mount that fails (here: no such bucket) returns ossmount's one-line
+// error as the gRPC error and leaves no mount and no state behind.
+func TestPublishFailureReturnsChildError(t *testing.T) {
+	n := newNode(t, emulator.Config{})
+	p := n.startPlugin()
+	target := filepath.Join(n.pods, "missing", "mount")
+	os.MkdirAll(filepath.Dir(target), 0o750)
+	t.Cleanup(func() { cleanupTarget(target) })
+	_, err := p.client.NodePublishVolume(context.Background(), &csipb.NodePublishVolumeRequest{VolumeId: "no-such-bucket", TargetPath: target,
+		VolumeCapability: mountCapability(""), VolumeContext: n.volumeContext("no-such-bucket:/x", "token-missing")})
+	msg := status.Convert(err).Message()
+	if status.Code(err) != codes.Internal || !strings.Contains(msg, "no-such-bucket") || strings.Contains(msg, "\n") {
+		t.Fatalf("publish of a missing bucket: %v, want ossmount's one-line error naming the bucket", err)
+	}
+	t.Logf("error: %s", msg)
+	if mounttest.IsMounted(target) {
+		t.Errorf("failed publish left a mount")
+	}
+	if left, _ := filepath.Glob(filepath.Join(n.stateDir, "mounts", "*")); len(left) != 0 {
+		t.Errorf("failed publish left state: %v", left)
+	}
+}
