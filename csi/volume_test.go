@@ -149,3 +149,30 @@ func TestPublishRejectsBadRequests(t *testing.T) {
 		t.Errorf("unpublish of a missing target: %v", err)
 	}
 }
+
+// A second operation on a target while one runs is Aborted (kubelet
+// retries), and the target is free again afterwards.
+func TestLockTarget(t *testing.T) {
+	d, err := New(Config{NodeID: "n", MounterSocket: "/nonexistent.sock", StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := d.lockTarget("/t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.lockTarget("/t"); status.Code(err) != codes.Aborted {
+		t.Errorf("second lock: %v, want Aborted", err)
+	}
+	if u, err := d.lockTarget("/other"); err != nil {
+		t.Errorf("another target: %v", err)
+	} else {
+		u()
+	}
+	unlock()
+	if u, err := d.lockTarget("/t"); err != nil {
+		t.Errorf("after unlock: %v", err)
+	} else {
+		u()
+	}
+}

@@ -56,11 +56,12 @@ func TestMain(m *testing.M) {
 // node is one emulator, one mounter (uid 65534) and a state directory,
 // the parts a plugin needs.
 type node struct {
-	t        *testing.T
-	emu      *emulator.Server
-	stateDir string
-	socket   string // the mounter's
-	pods     string // a directory for target paths
+	t          *testing.T
+	emu        *emulator.Server
+	stateDir   string
+	socket     string // the mounter's
+	pods       string // a directory for target paths
+	mounterLog string
 }
 
 func newNode(t *testing.T, cfg emulator.Config) *node {
@@ -86,6 +87,7 @@ func newNode(t *testing.T, cfg emulator.Config) *node {
 func (n *node) startMounter() {
 	t := n.t
 	logFile := filepath.Join(t.TempDir(), "mounter.log")
+	n.mounterLog = logFile
 	out, err := os.Create(logFile)
 	if err != nil {
 		t.Fatal(err)

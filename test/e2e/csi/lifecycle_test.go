@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -42,6 +43,11 @@ func TestRepublishNewTokenUsedByNextRenewal(t *testing.T) {
 	}
 	if got := readFile(filepath.Join(target, "f")); got != "data" {
 		t.Errorf("read after the renewal: %q", got)
+	}
+	for _, log := range []string{p.log, n.logOf(target), n.mounterLog} {
+		if text := readFile(log); strings.Contains(text, "token-first") || strings.Contains(text, "token-second") {
+			t.Errorf("%s holds a service account token", log)
+		}
 	}
 }
 
