@@ -261,6 +261,11 @@ func TestHungChildIsAbnormalAndUnpublishes(t *testing.T) {
 	}
 	syscall.Kill(pid, syscall.SIGSTOP)
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	// kill(2) returns before every thread has stopped; a thread still
+	// running could answer the statfs below.
+	if !mounttest.WaitFor(10*time.Second, func() bool { return allThreadsStopped(pid) }) {
+		t.Fatal("child did not stop")
+	}
 
 	health, err := p.client.NodeGetVolumeHealth(context.Background(), &csipb.NodeGetVolumeHealthRequest{VolumeId: "hung"})
 	if err != nil {
@@ -277,4 +282,17 @@ func TestHungChildIsAbnormalAndUnpublishes(t *testing.T) {
 	if mounttest.IsMounted(target) {
 		t.Errorf("hung mount still at %s", target)
 	}
+}
+
+// allThreadsStopped reports whether every thread of pid is stopped (T).
+func allThreadsStopped(pid int) bool {
+	stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	for _, f := range stats {
+		data, err := os.ReadFile(f)
+		_, after, ok := strings.Cut(string(data), ") ")
+		if err != nil || !ok || !strings.HasPrefix(after, "T") {
+			return false
+		}
+	}
+	return len(stats) > 0
 }
