@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -129,6 +130,26 @@ func TestPublishFSGroupAndMountOptions(t *testing.T) {
 	}
 	if gid := fi.Sys().(*syscall.Stat_t).Gid; gid != 4321 || fi.Mode().Perm() != 0o440 {
 		t.Errorf("file gid %d mode %v, want 4321 and 0440", gid, fi.Mode().Perm())
+	}
+	// A non-root pod user with the fsGroup reads; one without it does not.
+	// Open the test's own directories (never /tmp itself) to uid 1000.
+	for dir := filepath.Dir(target); strings.HasPrefix(dir, os.TempDir()+"/"); dir = filepath.Dir(dir) {
+		os.Chmod(dir, 0o755)
+	}
+	catAs := func(gid uint32) error {
+		cmd := exec.Command("cat", filepath.Join(target, "f.txt"))
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 1000, Gid: gid}}
+		out, err := cmd.CombinedOutput()
+		if err == nil && string(out) != "group data" {
+			err = fmt.Errorf("read %q", out)
+		}
+		return err
+	}
+	if err := catAs(4321); err != nil {
+		t.Errorf("uid 1000 in the fsGroup cannot read: %v", err)
+	}
+	if err := catAs(1000); err == nil {
+		t.Errorf("uid 1000 outside the fsGroup reads a 0440 file")
 	}
 	p.client.NodeUnpublishVolume(context.Background(), &csipb.NodeUnpublishVolumeRequest{VolumeId: "grp", TargetPath: target})
 
