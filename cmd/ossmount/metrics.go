@@ -225,6 +225,11 @@ func startObservability(s settings, manager *creds.Manager, client *oss.Client, 
 		}
 		o.metrics, base.MetricsAddr = srv, addr.String()
 	}
+	if isFDMountpoint(s.mountpoint) {
+		// Every child of `ossmount mounter` serves /dev/fd/4: one socket
+		// name for all of them, so none gets one.
+		return o, nil
+	}
 	st, err := serveStatus(s.mountpoint, func() statusReport { return buildReport(base, client, fsys, manager) }, logger)
 	if err != nil {
 		logger.Warn("ossmount status will not answer for this mount", "err", err)

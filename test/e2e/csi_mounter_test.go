@@ -52,6 +52,11 @@ func TestMounterServesFDAsNonRoot(t *testing.T) {
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("read: err %v, %d bytes\nlog:\n%s", err, len(got), readFile(t, req.LogFile))
 	}
+	// All children serve /dev/fd/4: a status socket named after it would be
+	// shared, so they make none.
+	if socks, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("ossmount-%d", nobody), "*.sock")); len(socks) != 0 {
+		t.Errorf("fd mounts made status sockets: %v", socks)
+	}
 	if calls := e.emu.Counters().AssumeRoleCalls; len(calls) == 0 || calls[len(calls)-1].AccessKeyID != "" {
 		t.Errorf("the child did not use AssumeRoleWithOIDC: %+v", calls)
 	}
