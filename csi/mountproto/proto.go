@@ -54,13 +54,15 @@ const maxMessage = 64 << 10
 // allowedArgs are the ossmount options a volume may set: cache, read-ahead,
 // ownership, log level, addressing. Nothing that names a local path or a
 // credential (--credentials-file, --policy-file, --manifest, --cache-dir,
-// --log-file, --profile) and nothing that listens (--metrics-addr).
+// --log-file, --profile), nothing that listens (--metrics-addr) and no
+// FUSE debugging (--debug-fuse logs every request).
 var allowedArgs = map[string]bool{
 	"endpoint": true, "region": true, "path-style": true, "signature-version": true,
 	"sts-endpoint": true, "role-arn": true, "role-session-name": true, "duration": true,
 	"allow-other": true, "uid": true, "gid": true, "file-mode": true, "dir-mode": true,
-	"metadata-ttl": true, "negative-ttl": true,
+	"metadata-ttl": true, "negative-ttl": true, "metadata-cache-size": true, "prefetch-metadata": true,
 	"read-ahead-memory": true, "read-ahead": true, "part-size": true, "request-timeout": true,
+	"max-requests-per-second": true, "max-bandwidth": true,
 	"log-level": true,
 }
 
