@@ -11,7 +11,7 @@ import (
 // last ResetCounters.
 type Counters struct {
 	// Requests by operation: "ListObjectsV2", "ListObjects", "HeadObject",
-	// "GetObject", "GetBucketInfo", "GetBucketLocation", "Write" (any write
+	// "GetObject", "GetSymlink", "GetBucketInfo", "GetBucketLocation", "Write" (any write
 	// verb), "Other", "AssumeRole", "AssumeRoleWithOIDC"; "Denied" counts OSS
 	// requests refused by authentication or authorization (they are also
 	// counted under their operation).

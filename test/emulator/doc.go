@@ -30,7 +30,13 @@
 // HeadObject, GetObjectMeta (HEAD ?objectMeta), GetObject with one Range
 // (legacy semantics by default, x-oss-range-behavior: standard honoured),
 // If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since;
-// GetBucketInfo and GetBucketLocation. Every write verb gets 403
+// GetBucketInfo and GetBucketLocation. Symbolic links (AddSymlink, as
+// PutSymlink makes them): listings mark them <Type>Symlink</Type>;
+// GetObject and HeadObject follow the link (one hop) and answer the
+// target with x-oss-object-type: Symlink, or 404 SymlinkTargetNotExist;
+// GetSymlink (GET ?symlink, authorized as oss:GetObject) answers the
+// target, each segment percent-encoded, in x-oss-symlink-target, and 400
+// NotSymlink for other objects. Every write verb gets 403
 // AccessDenied. Errors are the OSS XML document with x-oss-ec when the EC is
 // documented; HEAD errors carry no body but x-oss-err (base64 of the XML).
 // Every response carries x-oss-request-id and a Date from Config.Now.

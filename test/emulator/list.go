@@ -127,6 +127,9 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, req ossReques
 		}
 		c := listContents{Key: e(k), LastModified: info.LastModified.UTC().Format("2006-01-02T15:04:05.000Z"),
 			ETag: info.ETag, Type: "Normal", Size: info.Size, StorageClass: "Standard"}
+		if info.Symlink != "" {
+			c.Type = "Symlink"
+		}
 		if fetchOwner {
 			c.Owner = &demoOwner
 		}

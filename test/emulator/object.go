@@ -134,6 +134,23 @@ func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, req ossRequ
 		s.writeError(w, r, errNoSuchKey(req.key))
 		return
 	}
+	if req.op == "GetSymlink" {
+		s.serveGetSymlink(w, r, info)
+		return
+	}
+	objectType := "Normal"
+	if info.Symlink != "" {
+		objectType = "Symlink"
+		info, ok, err = s.store.followSymlink(req.bucket, info)
+		if err != nil {
+			s.writeError(w, r, &ossError{Status: 500, Code: "InternalError", Message: "The emulator could not read the object."})
+			return
+		}
+		if !ok {
+			s.writeError(w, r, errSymlinkTargetNotExist(req.key))
+			return
+		}
+	}
 	h := w.Header()
 	h.Set("ETag", info.ETag)
 	h.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
@@ -156,7 +173,7 @@ func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, req ossRequ
 		return
 	}
 	h.Set("Content-Type", info.ContentType)
-	h.Set("x-oss-object-type", "Normal")
+	h.Set("x-oss-object-type", objectType)
 	h.Set("x-oss-storage-class", "Standard")
 	h.Set("Accept-Ranges", "bytes")
 	for k, v := range info.Meta {

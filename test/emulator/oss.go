@@ -47,6 +47,8 @@ func operation(r *http.Request, req ossRequest) string {
 	switch {
 	case req.bucket == "":
 		return "ListBuckets"
+	case req.hasKey && r.Method == http.MethodGet && q.Has("symlink"):
+		return "GetSymlink"
 	case req.hasKey && r.Method == http.MethodGet:
 		return "GetObject"
 	case req.hasKey && q.Has("objectMeta"):
@@ -156,7 +158,7 @@ func (s *Server) serveOSS(rw http.ResponseWriter, r *http.Request) {
 	switch req.op {
 	case "ListObjectsV2", "ListObjects":
 		s.serveList(w, r, req)
-	case "HeadObject", "GetObjectMeta", "GetObject":
+	case "HeadObject", "GetObjectMeta", "GetObject", "GetSymlink":
 		s.serveObject(w, r, req)
 	case "GetBucketInfo", "GetBucketLocation":
 		s.serveBucketInfo(w, r, req)
@@ -188,7 +190,7 @@ func (s *Server) authorize(r *http.Request, req ossRequest, id identity) *ossErr
 		if q.Has("delimiter") {
 			pr.Context["oss:Delimiter"] = q.Get("delimiter")
 		}
-	case "HeadObject", "GetObjectMeta", "GetObject":
+	case "HeadObject", "GetObjectMeta", "GetObject", "GetSymlink":
 		pr.Action, pr.Resource = "oss:GetObject", policy.ObjectResource(req.bucket, req.key)
 	case "GetBucketInfo":
 		pr.Action, pr.Resource = "oss:GetBucketInfo", policy.BucketResource(req.bucket)

@@ -42,6 +42,7 @@ type objectInfo struct {
 	ContentType  string
 	Meta         map[string]string
 	CRC          string // decimal, "" to omit
+	Symlink      string // the target key of a symbolic link; "" for other objects
 	open         func() (io.ReaderAt, func() error, error)
 }
 
@@ -136,6 +137,12 @@ func (st *store) isPublic(name string) bool {
 }
 
 func (st *store) put(bucketName, key string, data []byte, contentType string, meta map[string]string) {
+	st.putObject(bucketName, key, data, contentType, meta, "")
+}
+
+// putObject stores an in-memory object; symlink, when not "", makes it a
+// symbolic link to that key (data is then the target's bytes as stored).
+func (st *store) putObject(bucketName, key string, data []byte, contentType string, meta map[string]string, symlink string) {
 	data = bytes.Clone(data)
 	sum := md5.Sum(data)
 	crc := crc64.Checksum(data, crcTable)
@@ -159,7 +166,7 @@ func (st *store) put(bucketName, key string, data []byte, contentType string, me
 		Key: key, Size: int64(len(data)),
 		ETag:         `"` + strings.ToUpper(hex.EncodeToString(sum[:])) + `"`,
 		LastModified: lm, ContentType: contentType, Meta: m,
-		CRC: fmt.Sprint(crc),
+		CRC: fmt.Sprint(crc), Symlink: symlink,
 		open: func() (io.ReaderAt, func() error, error) {
 			return bytes.NewReader(obj.data), func() error { return nil }, nil
 		},
