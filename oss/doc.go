@@ -1,6 +1,7 @@
 // Package oss is ossmount's read-only client for Alibaba Cloud Object
-// Storage Service: ListObjectsV2, HeadObject and ranged GetObject on one
-// bucket, signed with V4 (OSS4-HMAC-SHA256, the default) or V1 using
+// Storage Service: ListObjectsV2, HeadObject, ranged GetObject and
+// GetSymlink (Client.Symlink; listings and HeadObject mark links with
+// ObjectType "Symlink") on one bucket, signed with V4 (OSS4-HMAC-SHA256, the default) or V1 using
 // whatever credentials a creds.Provider returns. The wire protocol it
 // follows is described in reference/oss-protocol.md; the tests prove it
 // against the official SDK's signer and the reference signature vectors.
@@ -28,7 +29,9 @@
 //
 // A non-2xx answer is a *ServiceError (status, code, message, request ID,
 // EC). Callers classify it with errors.Is against ErrNotFound (404
-// NoSuchKey/NoSuchBucket, or a HEAD 404 without a code), ErrAccessDenied
+// NoSuchKey/NoSuchBucket/SymlinkTargetNotExist, or a HEAD 404 without a
+// code), ErrSymlinkTargetMissing (404 SymlinkTargetNotExist: a link whose
+// target is missing; HEAD reads the code from x-oss-err), ErrAccessDenied
 // (403), ErrCredentials (403 SecurityTokenExpired, InvalidSecurityToken,
 // AccessKeyIdAndSecurityTokenNotMatch, and InvalidAccessKeyId when the
 // request was signed with a temporary key: OSS's answer to a token it no

@@ -30,7 +30,7 @@ func realisticListPage(n int, truncated bool) []byte {
 			"    <StorageClass>%s</StorageClass>\n    <Owner><ID>1234</ID><DisplayName>1234</DisplayName></Owner>\n"+
 			"    <RestoreInfo>ongoing-request=&quot;false&quot;</RestoreInfo>\n  </Contents>\n",
 			url.QueryEscape([]string{"a b+c", "文件\x01", "x&y<z>", "plain"}[i%4]), i, 1+i%28, i%60, i%1000, i,
-			[]string{"Normal", "Multipart", "Appendable"}[i%3], i*1000, []string{"Standard", "IA", "Archive"}[i%3])
+			[]string{"Normal", "Multipart", "Appendable", "Symlink"}[i%4], i*1000, []string{"Standard", "IA", "Archive"}[i%3])
 	}
 	b.WriteString("  <CommonPrefixes><Prefix>dir%2Fsub%20dir%2F</Prefix></CommonPrefixes>\n  <KeyCount>3</KeyCount>\n</ListBucketResult>\n")
 	return []byte(b.String())

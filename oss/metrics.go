@@ -72,7 +72,7 @@ const (
 var retryReasons = []string{RetryThrottled, RetryServerError, RetryTransport, RetryBadBody, RetryCredentials, RetryClockSkew, RetryBodyCut}
 
 // clientOps are the op names of calls; each has its own counters.
-var clientOps = []string{"list", "head", "get"}
+var clientOps = []string{"list", "head", "get", "symlink"}
 
 // RequestKey names one counter of Stats.Requests.
 type RequestKey struct {

@@ -95,7 +95,9 @@ func (e *ServiceError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
 		return e.StatusCode == http.StatusNotFound &&
-			(e.Code == "" || e.Code == "NoSuchKey" || e.Code == "NoSuchBucket")
+			(e.Code == "" || e.Code == "NoSuchKey" || e.Code == "NoSuchBucket" || e.Code == codeSymlinkTargetNotExist)
+	case ErrSymlinkTargetMissing:
+		return e.StatusCode == http.StatusNotFound && e.Code == codeSymlinkTargetNotExist
 	case ErrPreconditionFailed:
 		return e.StatusCode == http.StatusPreconditionFailed
 	case ErrCredentials:
