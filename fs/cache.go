@@ -37,12 +37,13 @@ const (
 	kindMissing kind = iota // no object and no prefix: a negative entry
 	kindFile
 	kindDir
+	kindSymlink // an OSS symbolic link (symlink.go); info is the link's
 )
 
 // entry is what the metadata cache knows about one path (a key relative to
 // the bucket, without a trailing "/"; a directory's prefix is path+"/").
 type entry struct {
-	info    objectMeta // kindFile only
+	info    objectMeta // kindFile and kindSymlink only
 	expires time.Time
 	gen     uint64 // generation at which the answering request was started
 	kind    kind

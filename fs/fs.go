@@ -109,6 +109,8 @@ type tree struct {
 	prefetch      prefetchConfig
 
 	skipped, shadowed, stale atomic.Int64
+
+	rootPrefix string // Config.Prefix: the key prefix the mount root shows
 }
 
 // New checks cfg, fills defaults and builds the tree over store.
@@ -157,6 +159,7 @@ func New(cfg Config, store Store) (*FS, error) {
 			backWindow: 4 << 20, // the kernel's concurrent reads land up to ~4 MiB behind the newest
 		},
 	}
+	t.rootPrefix = cfg.Prefix
 	f := &FS{t: t, root: newDirNode(t, cfg.Prefix)}
 	if cfg.RecordOps {
 		f.ops = &opRecorder{}
