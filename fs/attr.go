@@ -30,9 +30,10 @@ func (t *tree) fileAttr(info oss.ObjectInfo, out *fuse.Attr) {
 }
 
 // dirAttr fills the attributes of the directory with the given prefix.
-// Directories have no timestamps in OSS; they all show the mount time,
-// which never changes, so the kernel's readdir cache stays valid.
-func (t *tree) dirAttr(prefix string, out *fuse.Attr) {
+// Directories have no timestamps in OSS: mtime is the newest mtime among
+// the entries its listings showed (dirNode.mtime), or the mount time
+// where no listing has shown one (zero mtime).
+func (t *tree) dirAttr(prefix string, mtime time.Time, out *fuse.Attr) {
 	out.Ino = inodeNumber(prefix)
 	if prefix == "" {
 		out.Ino = 1
@@ -43,8 +44,10 @@ func (t *tree) dirAttr(prefix string, out *fuse.Attr) {
 	out.Blksize = blockSize
 	out.Nlink = 2
 	out.Owner = fuse.Owner{Uid: t.uid, Gid: t.gid}
-	mt := t.mountTime
-	out.SetTimes(&mt, &mt, &mt)
+	if mtime.IsZero() {
+		mtime = t.mountTime
+	}
+	out.SetTimes(&mtime, &mtime, &mtime)
 }
 
 // setTimeouts makes the kernel keep an entry exactly as long as the cache.

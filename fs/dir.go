@@ -26,6 +26,9 @@ type dirNode struct {
 	listedUntil time.Time
 	// kernelCached: the kernel may hold a readdir cache for this directory.
 	kernelCached bool
+	// mtime is the newest mtime among the entries its listings showed;
+	// zero until one did (the directory then shows the mount time).
+	mtime time.Time
 }
 
 var (
@@ -69,9 +72,25 @@ func (d *dirNode) child(ctx context.Context, name string, e entry, out *fuse.Ent
 	setTimeouts(out, d.t.cache.ttlLeft(e))
 	if e.kind == kindDir {
 		prefix := path + "/"
-		d.t.dirAttr(prefix, &out.Attr)
+		var mtime time.Time
+		if c := d.GetChild(name); c != nil {
+			if old, ok := c.Operations().(*dirNode); ok {
+				mtime = old.modTime() // the node go-fuse keeps
+			}
+		}
+		d.t.dirAttr(prefix, mtime, &out.Attr)
 		return d.NewInode(ctx, newDirNode(d.t, prefix),
 			fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: out.Attr.Ino})
+	}
+	if e.kind == kindSymlink {
+		n := &symlinkNode{t: d.t, path: path}
+		if c := d.GetChild(name); c != nil {
+			if old, ok := c.Operations().(*symlinkNode); ok {
+				n = old // knows the target's length
+			}
+		}
+		n.symlinkAttr(e, &out.Attr)
+		return d.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFLNK, Ino: out.Attr.Ino})
 	}
 	d.t.fileAttr(e.info.object(path), &out.Attr)
 	node := d.NewInode(ctx, &fileNode{t: d.t, path: path},
@@ -84,14 +103,14 @@ func (d *dirNode) child(ctx context.Context, name string, e entry, out *fuse.Ent
 
 // Getattr of a directory needs no request: directories have no metadata.
 func (d *dirNode) Getattr(ctx context.Context, f fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	d.t.dirAttr(d.prefix, &out.Attr)
+	d.t.dirAttr(d.prefix, d.modTime(), &out.Attr)
 	return 0
 }
 
 // Readdir streams the directory page by page (used when the handle-based
 // path below is not).
 func (d *dirNode) Readdir(ctx context.Context) (fusefs.DirStream, syscall.Errno) {
-	return newDirStream(d.t, d.prefix, nil), 0
+	return d.newStream(), 0
 }
 
 // OpendirHandle opens a listing. The kernel's readdir cache
@@ -114,8 +133,33 @@ func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (fusefs.FileH
 		}
 	}
 	h := &dirHandle{d: d}
-	h.stream = newDirStream(d.t, d.prefix, d.listed)
+	h.stream = d.newStream()
 	return h, fuse.FOPEN_CACHE_DIR | fuse.FOPEN_KEEP_CACHE, 0
+}
+
+// newStream starts a listing of d that keeps d's mtime and, when read to
+// the end, the kernel's readdir cache.
+func (d *dirNode) newStream() *dirStream {
+	s := newDirStream(d.t, d.prefix, d.listed)
+	s.seen = d.saw
+	return s
+}
+
+// saw records the newest mtime of a page of d's listing: d's mtime only
+// moves forward, so a listing never makes a directory look older.
+func (d *dirNode) saw(mtime time.Time) {
+	d.mu.Lock()
+	if mtime.After(d.mtime) {
+		d.mtime = mtime
+	}
+	d.mu.Unlock()
+}
+
+// modTime is d's mtime; zero until a listing showed one.
+func (d *dirNode) modTime() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.mtime
 }
 
 // listed records that a listing started at start was read to the end.

@@ -2,7 +2,9 @@ package fs
 
 import (
 	"context"
+	"strings"
 	"syscall"
+	"time"
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -19,6 +21,7 @@ import (
 type dirHandle struct {
 	d       *dirNode
 	stream  *dirStream
+	dots    uint64 // how many of "." and ".." were handed out (they come first)
 	last    dirent
 	hasLast bool
 }
@@ -30,8 +33,14 @@ var (
 	_ fusefs.FileReleasedirer = (*dirHandle)(nil)
 )
 
-// Readdirent returns the next entry, or nil at the end.
+// Readdirent returns the next entry, or nil at the end: "." and ".."
+// first, as every local file system lists them, then the listing.
 func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Errno) {
+	if h.dots < 2 {
+		h.dots++
+		de := h.dotEntry(h.dots)
+		return &de, 0
+	}
 	if errno := h.stream.fill(ctx); errno != 0 {
 		return nil, errno
 	}
@@ -42,9 +51,12 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 	if h.stream.pos > uint64(h.d.t.hugeDir) {
 		h.d.huge.Store(true)
 	}
-	de := direntOut(h.d.prefix, h.last, h.stream.pos)
+	de := direntOut(h.d.prefix, h.last, h.offset())
 	return &de, 0
 }
+
+// offset is the directory offset after the entries handed out so far.
+func (h *dirHandle) offset() uint64 { return h.dots + h.stream.pos }
 
 // hugeDirEntries is how many names of one listing get a node from
 // READDIRPLUS: each costs ~400 bytes in go-fuse (Inode, node ID and
@@ -69,15 +81,20 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 // by listing again from the start and skipping (the order is
 // deterministic for unchanged data).
 func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
-	if off == h.stream.pos {
+	if off == h.offset() {
 		return 0
 	}
-	if off < h.stream.pos {
-		h.stream.Close()
-		h.stream = newDirStream(h.d.t, h.d.prefix, h.d.listed)
-		h.hasLast = false
+	if off < h.offset() {
+		if h.stream.pos > 0 {
+			h.stream.Close()
+			h.stream = h.d.newStream()
+		}
+		h.dots, h.hasLast = 0, false
 	}
-	for h.stream.pos < off {
+	for h.dots < 2 && h.offset() < off {
+		h.dots++
+	}
+	for h.offset() < off {
 		if errno := h.stream.fill(ctx); errno != 0 {
 			return errno
 		}
@@ -92,4 +109,25 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 // Releasedir stops background fetches.
 func (h *dirHandle) Releasedir(ctx context.Context, releaseFlags uint32) {
 	h.stream.Close()
+}
+
+// dotEntry is "." (n=1) or ".." (n=2) of the directory, at offset n.
+// go-fuse gives them no node, also under READDIRPLUS. ".." of the mount
+// root is outside the mount; the root's own number stands for it.
+func (h *dirHandle) dotEntry(n uint64) fuse.DirEntry {
+	t, prefix := h.d.t, h.d.prefix
+	ino := func(p string) uint64 { // as dirAttr numbers directories
+		var a fuse.Attr
+		t.dirAttr(p, time.Time{}, &a)
+		return a.Ino
+	}
+	if n == 1 {
+		return fuse.DirEntry{Name: ".", Mode: syscall.S_IFDIR, Ino: ino(prefix), Off: n}
+	}
+	parent := t.rootPrefix
+	if prefix != t.rootPrefix {
+		trimmed := strings.TrimSuffix(prefix, "/")
+		parent = trimmed[:strings.LastIndexByte(trimmed, '/')+1]
+	}
+	return fuse.DirEntry{Name: "..", Mode: syscall.S_IFDIR, Ino: ino(parent), Off: n}
 }

@@ -61,7 +61,8 @@ type pageResult struct {
 type dirStream struct {
 	t          *tree
 	prefix     string
-	onComplete func(start time.Time) // called once the listing reached its end; may be nil
+	onComplete func(start time.Time)  // called once the listing reached its end; may be nil
+	seen       func(newest time.Time) // called with each page's newest mtime; may be nil
 
 	ctx    context.Context // owns the fetches; not any caller's
 	cancel context.CancelFunc
@@ -158,6 +159,7 @@ func (s *dirStream) fill(ctx context.Context) syscall.Errno {
 		}
 		s.lastKey = max(s.lastKey, pageLastKey(r.page))
 		s.buf = s.merge(r.page, r.sent, last)
+		s.sawPage()
 		if last {
 			s.pages = nil
 			s.finish()
@@ -173,6 +175,7 @@ func (s *dirStream) fill(ctx context.Context) syscall.Errno {
 // again, even when the kernel has dropped its own readdir cache.
 func (s *dirStream) replayNext() {
 	s.buf = s.t.cache.replay(s.replay, s.prefix, s.replayed, listPageSize)
+	s.sawPage()
 	s.replayed = min(s.replayed+listPageSize, s.replay.slots.len())
 	if s.replayed == s.replay.slots.len() {
 		s.start = s.replay.l.start
@@ -240,13 +243,34 @@ func (s *dirStream) merge(page oss.ListPage, sent time.Time, last bool) []dirent
 		case !last && o.Key+"/" > lastKey:
 			s.pending = append(s.pending, o)
 		default:
-			out = append(out, dirent{name: rest, e: entry{kind: kindFile, info: metaOf(o)}})
+			k := kindFile
+			if o.ObjectType == oss.ObjectTypeSymlink {
+				k = kindSymlink
+			}
+			out = append(out, dirent{name: rest, e: entry{kind: k, info: metaOf(o)}})
 		}
 	}
 	slices.SortFunc(out, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
 	// The cache may hold a newer answer; a name a later lookup found
 	// missing is left out rather than shown with no metadata.
 	return s.t.cache.addPage(s.list, s.prefix, out, sent)
+}
+
+// sawPage reports the newest mtime among the entries ready in s.buf (a
+// page) to s.seen.
+func (s *dirStream) sawPage() {
+	if s.seen == nil {
+		return
+	}
+	var newest time.Time
+	for _, d := range s.buf {
+		if d.e.info.LastModified.After(newest) {
+			newest = d.e.info.LastModified
+		}
+	}
+	if !newest.IsZero() {
+		s.seen(newest)
+	}
 }
 
 // pageLastKey is the greatest key or prefix of a page.
@@ -323,8 +347,11 @@ func (s *dirStream) next() dirent {
 
 func direntOut(prefix string, d dirent, off uint64) fuse.DirEntry {
 	mode, suffix := uint32(syscall.S_IFREG), ""
-	if d.e.kind == kindDir {
+	switch d.e.kind {
+	case kindDir:
 		mode, suffix = syscall.S_IFDIR, "/"
+	case kindSymlink:
+		mode = syscall.S_IFLNK
 	}
 	return fuse.DirEntry{Name: d.name, Mode: mode, Ino: inodeNumber(prefix, d.name, suffix), Off: off}
 }

@@ -213,7 +213,7 @@ func (l *listing) add(page []dirent, expires time.Time) int64 {
 		packed = packed[len(d.name):]
 		page[i].name = name // what the kernel's node keeps, too
 		s := slot{name: name, kind: d.e.kind}
-		if d.e.kind == kindFile {
+		if d.e.kind != kindDir { // files and links
 			s.size, s.mtime = d.e.info.Size, unixNano(d.e.info.LastModified)
 			var form slotFlags
 			s.sum, s.parts, form = packETag(d.e.info.ETag)

@@ -73,9 +73,14 @@ func (t *tree) resolve(ctx context.Context, path string) (kind, oss.ObjectInfo, 
 	}
 	h := <-heads
 	switch {
+	case h.err == nil && h.info.ObjectType == oss.ObjectTypeSymlink:
+		h.info.Key = path
+		return kindSymlink, h.info, nil
 	case h.err == nil:
 		h.info.Key = path
 		return kindFile, h.info, nil
+	case errors.Is(h.err, oss.ErrSymlinkTargetMissing):
+		return kindSymlink, oss.ObjectInfo{Key: path}, nil // a dangling link
 	case errors.Is(h.err, oss.ErrNotFound):
 		return kindMissing, oss.ObjectInfo{}, nil
 	default:
