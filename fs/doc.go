@@ -21,7 +21,21 @@
 // answers from the listing itself. A listing whose token repeats, whose
 // page does not start after the previous page's last key, or that sends
 // 100 empty pages in a row ends with EIO (logged): every loop over server
-// answers ends.
+// answers ends. Every directory handle lists "." and ".." first (offsets
+// 1 and 2; go-fuse makes no node for them under READDIRPLUS). A
+// directory's mtime is the newest mtime among the entries its listings
+// (or replays of a cached listing) showed, kept in its dirNode and never
+// moved back, or the mount time where none did.
+//
+// OSS symbolic links (listing Type Symlink; HEAD x-oss-object-type
+// Symlink, or 404 SymlinkTargetNotExist for a dangling one) are
+// symlinkNodes (symlink.go). Readlink asks GetSymlink through the
+// optional SymlinkStore interface, once per version of the link, and
+// answers the relative path from the link to the target inside the mount
+// (linkTarget), so the kernel resolves it and reads go to the target
+// itself. A target outside the prefix, or a key that is no path, reads as
+// a path under outsideMount at the mount root: not UTF-8, so no key has
+// that name and the link dangles, never climbing out of the mount.
 //
 // # The metadata cache
 //
@@ -90,9 +104,8 @@
 //
 // # Non-goals
 //
-// Writing of any kind (every write operation answers EROFS), symlinks,
-// xattrs of object metadata, hard-link counts, directory timestamps (all
-// directories show the mount time), and caching file data beyond the
+// Writing of any kind (every write operation answers EROFS), xattrs of
+// object metadata, hard-link counts, and caching file data beyond the
 // read-ahead window (the kernel's page cache does that).
 //
 // # Concurrency
@@ -117,7 +130,7 @@
 //
 // # Lock order
 //
-// Locks are per directory node (dirNode.mu), per reader
+// Locks are per directory node (dirNode.mu), per link (symlinkNode.mu), per reader
 // (prefetcher.mu), in the budget (readBudget.mu), in the cache
 // (metaCache.mu), in the pruner (pruner.mu) and in the shared store
 // (listSharer.mu, readSharer.mu, flight.mu). The nestings are
