@@ -9,6 +9,8 @@ import (
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ossmount/ossmount/oss"
 )
 
 // SymlinkStore is the optional Store method that OSS symbolic links need
@@ -18,6 +20,8 @@ type SymlinkStore interface {
 	// Symlink returns the target key of the link key; errors as Store's.
 	Symlink(ctx context.Context, key string) (string, error)
 }
+
+var _ SymlinkStore = (*oss.Client)(nil)
 
 // errNoSymlinkStore says the Store cannot answer GetSymlink.
 var errNoSymlinkStore = errors.New("fs: the store does not read symbolic links")

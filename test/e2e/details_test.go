@@ -199,3 +199,18 @@ func TestDirectoryMtime(t *testing.T) {
 		t.Errorf("e (only a subdirectory) after ls: mtime %d, want the mount time (%d..%d)", m, before, after)
 	}
 }
+
+// TestSymlinksThroughDiskCache: with --cache-dir the disk cache passes
+// GetSymlink through, so links stay links and read the target's bytes.
+func TestSymlinksThroughDiskCache(t *testing.T) {
+	e := startEmulator(t, emulator.Config{})
+	e.emu.PutObject("cached", "d/real.txt", []byte("target bytes"))
+	e.emu.AddSymlink("cached", "d/link", "d/real.txt")
+	mnt, _ := e.mount("cached", "--cache-dir", t.TempDir())
+	if got := strings.TrimSpace(sh(t, mnt, "readlink d/link")); got != "real.txt" {
+		t.Errorf("readlink d/link = %q, want real.txt", got)
+	}
+	if got := sh(t, mnt, "cat d/link"); got != "target bytes" {
+		t.Errorf("cat d/link = %q", got)
+	}
+}
