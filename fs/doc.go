@@ -9,7 +9,8 @@
 // (markers are not entries); files from objects. Where a key "a" and keys
 // under "a/" both exist, the directory wins and the file is hidden (logged
 // once). Keys that cannot be a path component (an empty segment from "//",
-// ".", "..", a NUL byte, a segment over 255 bytes) are skipped and counted,
+// ".", "..", a NUL byte, a segment over 255 bytes, the reserved
+// outsideMount) are skipped and counted,
 // one Warn line per listing with the count.
 //
 // Lookup answers from the metadata cache, else with one LIST (prefix
@@ -34,8 +35,9 @@
 // answers the relative path from the link to the target inside the mount
 // (linkTarget), so the kernel resolves it and reads go to the target
 // itself. A target outside the prefix, or a key that is no path, reads as
-// a path under outsideMount at the mount root: not UTF-8, so no key has
-// that name and the link dangles, never climbing out of the mount.
+// a path under outsideMount at the mount root, a reserved name (skipped
+// like other unusable keys), so the link dangles, never climbing out of
+// the mount.
 //
 // # The metadata cache
 //

@@ -3,19 +3,18 @@ package fs
 import (
 	"strings"
 	"sync"
-	"unicode/utf8"
 )
 
 // maxNameLen is the longest path component Linux accepts (NAME_MAX).
 const maxNameLen = 255
 
 // validName reports whether s can be one path component: not empty, not "."
-// or "..", no "/" or NUL byte, at most 255 bytes, valid UTF-8 (OSS keys
-// are; symlink.go relies on it). Keys with a component that fails this
-// are skipped (and counted), never shown.
+// or "..", no "/" or NUL byte, at most 255 bytes, not outsideMount (the
+// name reserved for dangling links, symlink.go). Keys with a component
+// that fails this are skipped (and counted), never shown.
 func validName(s string) bool {
 	return s != "" && s != "." && s != ".." && len(s) <= maxNameLen &&
-		!strings.ContainsAny(s, "/\x00") && utf8.ValidString(s)
+		!strings.ContainsAny(s, "/\x00") && s != outsideMount
 }
 
 // validPrefix reports whether p is "" or a sequence of valid components

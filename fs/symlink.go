@@ -28,12 +28,12 @@ var errNoSymlinkStore = errors.New("fs: the store does not read symbolic links")
 
 // outsideMount is the first path component, at the mount root, of what a
 // link reads as when its target cannot be shown inside the mount (outside
-// the mounted prefix, or a key that is no path). It is not valid UTF-8,
-// and OSS keys are, so no object can have this name: Lookup answers
-// ENOENT for it without a request, and such a link dangles, never
-// resolving to other bytes (not even outside the mount, since the path
-// never climbs above the mount root).
-const outsideMount = "\xffoutside-mount"
+// the mounted prefix, or a key that is no path). The name is reserved:
+// validName refuses it, so no listing shows it and Lookup answers ENOENT
+// for it without a request. Such a link dangles, never resolving to other
+// bytes (not even outside the mount: the path never climbs above the
+// mount root), and ls -l says why.
+const outsideMount = ".ossmount-outside-mount"
 
 // symlinkNode is an OSS symbolic link. Like fileNode it keeps its
 // metadata in the metadata cache; it remembers only the target it last

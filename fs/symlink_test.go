@@ -45,8 +45,8 @@ func TestLinkTarget(t *testing.T) {
 	}
 }
 
-// TestOutsideMountIsNoName: the marker a dangling link reads as can never
-// be a listed or looked-up name, so such a link never resolves.
+// TestOutsideMountIsNoName: the name a dangling link reads through is
+// reserved: never a listed or looked-up name, so such a link never resolves.
 func TestOutsideMountIsNoName(t *testing.T) {
 	if validName(outsideMount) {
 		t.Fatalf("validName(%q) = true: a key could shadow the dangling-link marker", outsideMount)

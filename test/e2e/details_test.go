@@ -76,6 +76,9 @@ func TestSymlinks(t *testing.T) {
 	e.emu.AddSymlink(b, "m/data/dangling", "m/data/missing.txt")
 	e.emu.AddSymlink(b, "m/data/outside", "secret.txt")
 	e.emu.AddSymlink(b, "m/data/tricky", "m/data/../../secret.txt")
+	// The reserved name dangling links read through is never shown, even
+	// when the bucket has it.
+	e.emu.PutObject(b, "m/.ossmount-outside-mount/secret.txt", []byte("WRONG BYTES"))
 	mnt, _ := e.mount(b + ":/m/")
 	// A link that escaped the mount would find these next to it.
 	for _, p := range []string{filepath.Join(filepath.Dir(mnt), "secret.txt"), filepath.Join(mnt, "..", "..", "secret.txt")} {
@@ -135,8 +138,14 @@ func TestSymlinks(t *testing.T) {
 			t.Errorf("%s -> %q climbs out of the mount", link, target)
 		}
 	}
-	if got, _ := os.Readlink(filepath.Join(mnt, "data/outside")); !strings.HasSuffix(got, "/secret.txt") {
-		t.Errorf("readlink data/outside = %q, want it to name the target key", got)
+	if got, _ := os.Readlink(filepath.Join(mnt, "data/outside")); got != "../.ossmount-outside-mount/secret.txt" {
+		t.Errorf("readlink data/outside = %q, want ../.ossmount-outside-mount/secret.txt", got)
+	}
+	if _, err := os.Stat(filepath.Join(mnt, ".ossmount-outside-mount")); !errors.Is(err, syscall.ENOENT) {
+		t.Errorf("the reserved name resolves: %v", err)
+	}
+	if got := sh(t, mnt, "ls -A"); strings.Contains(got, "ossmount-outside-mount") {
+		t.Errorf("ls -A shows the reserved name:\n%s", got)
 	}
 }
 
