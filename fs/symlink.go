@@ -15,7 +15,8 @@ import (
 
 // SymlinkStore is the optional Store method that OSS symbolic links need
 // (GetSymlink). *oss.Client implements it; a Store decorator must pass it
-// on. With a Store that lacks it, every link reads as dangling.
+// on (diskcache and keyindex do). With a Store that lacks it, readlink of
+// every link fails with EIO (logged), never with a made-up target.
 type SymlinkStore interface {
 	// Symlink returns the target key of the link key; errors as Store's.
 	Symlink(ctx context.Context, key string) (string, error)
