@@ -169,3 +169,15 @@ func validPath(segs []string) bool {
 	}
 	return true
 }
+
+var _ SymlinkStore = (*sharedStore)(nil)
+
+// Symlink passes GetSymlink through the read and listing sharer: a link's
+// node reads its target once per version, so there is nothing to share.
+func (s *sharedStore) Symlink(ctx context.Context, key string) (string, error) {
+	ss, ok := s.store.(SymlinkStore)
+	if !ok {
+		return "", errNoSymlinkStore
+	}
+	return ss.Symlink(ctx, key)
+}
