@@ -20,11 +20,11 @@ func runCheck(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	logger, closeLog, err := openLogger(c)
+	sink, logger, err := openLogger(c)
 	if err != nil {
 		return err
 	}
-	defer closeLog()
+	defer sink.Close()
 	s, err := readSettings(c, tgt, logger)
 	if err != nil {
 		return err

@@ -13,9 +13,13 @@ import (
 )
 
 // A background mount is the same program started again with -f in a new
-// session; it reports through an inherited pipe (fd 3) either "ok" once the
-// mount is live or "error: ..." with the reason, and the parent exits 0 or 1
-// accordingly. So `ossmount B /mnt && ls /mnt` never races the mount.
+// session; it reports through an inherited pipe (fd 3) either "ok MESSAGE"
+// once the mount is live or "error: ..." with the reason, and the parent
+// prints MESSAGE and exits 0, or exits 1. So `ossmount B /mnt && ls /mnt`
+// never races the mount. Until it is live the child shares the caller's
+// stderr (start-up warnings and errors show there); before it says "ok" it
+// detaches from every descriptor of the caller (logSink.detach), so
+// `out=$(ossmount B /mnt 2>&1)` returns.
 const backgroundEnv = "OSSMOUNT_BACKGROUND_FD"
 
 // startBackground runs this command again in the background and waits for
@@ -50,7 +54,12 @@ func startBackground(args []string) error {
 	verdict, readErr := bufio.NewReader(readEnd).ReadString('\n')
 	verdict = strings.TrimSpace(verdict)
 	switch {
-	case verdict == "ok":
+	case strings.HasPrefix(verdict, "ok"):
+		// The child has detached from our stderr; what it says about
+		// itself (where, pid, where its logs go) is ours to print.
+		if msg := strings.TrimSpace(strings.TrimPrefix(verdict, "ok")); msg != "" {
+			fmt.Fprintln(os.Stderr, msg)
+		}
 		return cmd.Process.Release()
 	case strings.HasPrefix(verdict, "error: "):
 		_ = cmd.Wait()
@@ -80,7 +89,7 @@ var notifyOnce sync.Once
 // notifyParent tells a waiting parent how the mount went; a no-op in the
 // foreground. Only the first message counts.
 func notifyParent(msg string) {
-	if os.Getenv(backgroundEnv) == "" {
+	if !inBackground() {
 		return
 	}
 	notifyOnce.Do(func() {
@@ -92,3 +101,6 @@ func notifyParent(msg string) {
 		f.Close()
 	})
 }
+
+// inBackground reports whether this process is the background child.
+func inBackground() bool { return os.Getenv(backgroundEnv) != "" }

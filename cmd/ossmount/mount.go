@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -38,11 +37,12 @@ func runMount(c *cli.Context) error {
 	if !c.Bool("foreground") && !fdMount {
 		return startBackground(os.Args[1:])
 	}
-	logger, closeLog, err := openLogger(c)
+	keep := catchKeepSignals()
+	sink, logger, err := openLogger(c)
 	if err != nil {
 		return err
 	}
-	defer closeLog()
+	defer sink.Close()
 	s, err := readSettings(c, tgt, logger)
 	if err != nil {
 		return err
@@ -51,20 +51,24 @@ func runMount(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	var lock io.Closer = io.NopCloser(nil)
 	if fdMount {
 		// Mounted already by a privileged parent (the CSI plugin): no
-		// fusermount3, no mountpoint directory to check.
+		// fusermount3, no mountpoint directory to check or lock.
 		s.mountpoint = c.Args().Get(1)
 	} else {
 		if err := checkFUSE(); err != nil {
 			return err
 		}
-		if s.mountpoint, err = prepareMountpoint(c.Args().Get(1), logger); err != nil {
+		var lockFile *os.File
+		if s.mountpoint, lockFile, err = prepareMountpoint(c.Args().Get(1), logger); err != nil {
 			return err
 		}
+		lock = lockFile
 	}
+	defer lock.Close() // held, and so kept from the garbage collector, until the end
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	manager, client, _, err := connect(ctx, s, logger)
 	if err != nil {
@@ -103,13 +107,22 @@ func runMount(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("mounting %s at %s: %w", tgt, s.mountpoint, err)
 	}
+	started := time.Now()
 	status := manager.Status()
 	logger.Info("mounted", "bucket", tgt.Bucket, "prefix", tgt.Prefix, "mountpoint", s.mountpoint,
 		"expires", status.Expiration.Format(time.RFC3339), "pid", os.Getpid())
-	notifyParent("ok")
+	if inBackground() {
+		where, err := sink.detach(syslogSocket)
+		if err != nil {
+			unmount(server, s.mountpoint, logger)
+			return fmt.Errorf("detaching from the caller's terminal: %w", err)
+		}
+		notifyParent(fmt.Sprintf("ok ossmount: mounted %s at %s (pid %d); logs: %s", tgt, s.mountpoint, os.Getpid(), where))
+	}
 
 	served := make(chan struct{})
 	go func() { server.Wait(); close(served) }()
+	go serveKeepSignals(keep, served, sink, logger, statusOf(s, started, manager.Status))
 	select {
 	case <-served:
 		logger.Info("unmounted from outside", "mountpoint", s.mountpoint)
@@ -147,6 +160,10 @@ func isFDMountpoint(mountpoint string) bool {
 	fd, err := strconv.Atoi(n)
 	return err == nil && fd >= 0
 }
+
+// syslogSocket is where a background mount without --log-file sends its
+// logs, when a syslog daemon (journald, rsyslog) listens there.
+const syslogSocket = "/dev/log"
 
 // detachGrace is how long a signalled mount waits for open files to close
 // after a lazy unmount before it exits anyway.
@@ -208,19 +225,14 @@ func unmount(server interface{ Unmount() error }, mountpoint string, logger *slo
 }
 
 // openLogger builds the logger from --log-level and --log-file.
-func openLogger(c *cli.Context) (*slog.Logger, func(), error) {
+func openLogger(c *cli.Context) (*logSink, *slog.Logger, error) {
 	level, err := parseLevel(c.String("log-level"))
 	if err != nil {
 		return nil, nil, err
 	}
-	var w io.Writer = os.Stderr
-	closeLog := func() {}
-	if path := c.String("log-file"); path != "" {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--log-file: %w", err)
-		}
-		w, closeLog = f, func() { f.Close() }
+	sink, err := newLogSink(c.String("log-file"))
+	if err != nil {
+		return nil, nil, err
 	}
-	return newLogger(w, level), closeLog, nil
+	return sink, newLogger(sink, level), nil
 }

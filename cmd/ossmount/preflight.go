@@ -25,12 +25,32 @@ func checkFUSE() error {
 
 // prepareMountpoint resolves dir and checks that a mount can go there. A dead
 // FUSE mount left by a killed process ("transport endpoint is not connected")
-// is detached so that the new mount can take its place.
-func prepareMountpoint(dir string, logger *slog.Logger) (string, error) {
+// is detached so that the new mount can take its place. It returns the
+// mountpoint lock (lockMountpoint), to hold until the process ends.
+func prepareMountpoint(dir string, logger *slog.Logger) (string, *os.File, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return "", fmt.Errorf("mountpoint %s: %w", dir, err)
+		return "", nil, fmt.Errorf("mountpoint %s: %w", dir, err)
 	}
+	// Resolve symbolic links in the parent (never the mountpoint itself: a
+	// dead mount cannot be looked at), as /proc/self/mountinfo shows paths.
+	if parent, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		abs = filepath.Join(parent, filepath.Base(abs))
+	}
+	lock, err := lockMountpoint(abs)
+	if err != nil {
+		return "", nil, err
+	}
+	abs, err = checkMountpoint(abs, logger)
+	if err != nil {
+		lock.Close()
+		return "", nil, err
+	}
+	return abs, lock, nil
+}
+
+// checkMountpoint fails unless a mount can go at abs, detaching a dead one.
+func checkMountpoint(abs string, logger *slog.Logger) (string, error) {
 	if fsType, mounted := mountedAt(abs); mounted {
 		// statfs always reaches the FUSE server (stat may be answered from
 		// the kernel's attribute cache), so it tells a dead mount apart.
