@@ -98,15 +98,19 @@ func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, er
 	if err != nil {
 		return s, err
 	}
-	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
-	if c.IsSet("uid") {
-		uid = uint32(c.Uint("uid"))
+	uid, err := idFlag(c, "uid", os.Getuid())
+	if err != nil {
+		return s, err
 	}
-	if c.IsSet("gid") {
-		gid = uint32(c.Uint("gid"))
+	gid, err := idFlag(c, "gid", os.Getgid())
+	if err != nil {
+		return s, err
 	}
 	if c.IsSet("metadata-cache-size") {
 		logger.Warn("--metadata-cache-size is deprecated and ignored: the metadata cache is bounded by --metadata-cache-memory")
+	}
+	if d := c.Duration("duration"); creds.ValidateDuration(d) != nil {
+		return s, fmt.Errorf("--duration %v is out of range: whole seconds from %v to %v", d, creds.MinDuration, creds.MaxDuration)
 	}
 	if c.Duration("request-timeout") < 0 {
 		return s, fmt.Errorf("--request-timeout must not be negative")
@@ -124,14 +128,12 @@ func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, er
 	if cacheMemory < 1<<20 {
 		return s, fmt.Errorf("--metadata-cache-memory %q is below the 1MiB minimum", c.String("metadata-cache-memory"))
 	}
-	readAhead := map[string]int64{}
-	for _, name := range []string{"read-ahead-memory", "read-ahead", "part-size"} {
-		if readAhead[name], err = parseSize(name, c.String(name)); err != nil {
-			return s, err
-		}
+	if c.Duration("request-timeout") == 0 {
+		return s, fmt.Errorf("--request-timeout must be above 0 (a read waits at most this long for each response)")
 	}
-	if readAhead["read-ahead-memory"] == 0 {
-		readAhead["read-ahead-memory"] = 1 // below the engine's minimum: read-ahead off
+	readAhead, err := readAheadSizes(c)
+	if err != nil {
+		return s, err
 	}
 	if s.cache, err = cacheConfig(c, tgt, logger); err != nil {
 		return s, err
@@ -145,9 +147,9 @@ func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, er
 		MetadataTTL:         ttls["metadata-ttl"],
 		NegativeTTL:         ttls["negative-ttl"],
 		MetadataCacheMemory: cacheMemory,
-		ReadAheadBudget:     readAhead["read-ahead-memory"],
-		ReadAheadMaxBytes:   readAhead["read-ahead"],
-		PartSize:            readAhead["part-size"],
+		ReadAheadBudget:     readAhead.budget,
+		ReadAheadMaxBytes:   readAhead.perFile,
+		PartSize:            readAhead.part,
 		Logger:              logger,
 		RecordOps:           s.metricsAddr != "",
 	}
@@ -226,10 +228,12 @@ func formatSize(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
+// parseMode reads permission bits in octal, 0001 to 7777 (0 would hide the
+// files from all but root, and the fs package reads 0 as "the default").
 func parseMode(flag, s string) (uint32, error) {
 	m, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || m > 0o7777 {
-		return 0, fmt.Errorf("--%s %q is not an octal permission such as 0444", flag, s)
+	if err != nil || m > 0o7777 || m == 0 {
+		return 0, fmt.Errorf("--%s %q is not an octal permission from 0001 to 7777 such as 0444", flag, s)
 	}
 	return uint32(m), nil
 }

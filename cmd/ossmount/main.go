@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -48,6 +49,7 @@ func newApp() *cli.App {
 		Action:          runMount,
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {}, // main prints errors once, in one format
+		OnUsageError:    oneLineUsageError,
 		Commands: []*cli.Command{
 			{
 				Name:      "policy",
@@ -60,11 +62,12 @@ func newApp() *cli.App {
 				Action: runPolicy,
 			},
 			{
-				Name:      "check",
-				Usage:     "obtain temporary credentials, list BUCKET[:/PREFIX] once and report, without mounting",
-				ArgsUsage: "BUCKET[:/PREFIX]",
-				Flags:     flags,
-				Action:    runCheck,
+				Name:         "check",
+				Usage:        "obtain temporary credentials, list BUCKET[:/PREFIX] once and report, without mounting",
+				ArgsUsage:    "BUCKET[:/PREFIX]",
+				Flags:        flags,
+				Action:       runCheck,
+				OnUsageError: oneLineUsageError,
 			},
 			snapshotCommand(flags),
 			mounterCommand(),
@@ -106,6 +109,13 @@ func normalizeArgs(args []string) []string {
 		os.Exit(2)
 	}
 	return append(prefix, expanded...)
+}
+
+// oneLineUsageError turns a flag that does not parse ("--uid -1") into one
+// line naming the option, instead of the whole help text.
+func oneLineUsageError(_ *cli.Context, err error, _ bool) error {
+	msg := strings.Replace(err.Error(), "for flag -", "for --", 1)
+	return fmt.Errorf("%s (see ossmount --help)", msg)
 }
 
 // reportFailure prints err as one "ossmount: ..." line and, in a background
