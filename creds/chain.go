@@ -134,7 +134,7 @@ func (r *resolver) profileName(def string) string {
 }
 
 func (r *resolver) readFile(kind, path string) ([]byte, bool, error) {
-	b, err := readSmallFile(path)
+	b, err := readSecretFile(path, r.cfg.Logger)
 	if errors.Is(err, os.ErrNotExist) {
 		r.looked = append(r.looked, kind+" "+path+" (not found)")
 		return nil, false, nil
@@ -266,7 +266,7 @@ func (r *resolver) iniSource(ctx context.Context, path string, data []byte) (sou
 // fromExplicitFile reads Config.CredentialsFile in whichever format it has.
 func (r *resolver) fromExplicitFile(ctx context.Context) (source, bool, error) {
 	path := r.cfg.CredentialsFile
-	data, err := readSmallFile(path)
+	data, err := readSecretFile(path, r.cfg.Logger)
 	if err != nil {
 		return source{}, false, fmt.Errorf("creds: credentials file: %w", err)
 	}

@@ -25,6 +25,12 @@
 //     ALIBABA_CLOUD_IMDSV1_DISABLED=true forbids the v1 fallback,
 //     ALIBABA_CLOUD_ECS_METADATA_DISABLED=true skips it), 1 s per probe.
 //
+// Files holding a key (3, 4 and Config.CredentialsFile) are treated as ssh
+// treats a private key: one others may write is refused, one others may
+// read is used with a warning (the OIDC token file, which Kubernetes
+// projects world-readable and which is worth nothing without the role, is
+// not checked).
+//
 // Config.CredentialsFile or Config.Profile limits the search to files. When
 // nothing is found, the error lists every place looked at. A RamRoleArn
 // profile's role is the target when Config.RoleARN is empty; when another

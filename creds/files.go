@@ -5,8 +5,29 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"os"
 	"strings"
 )
+
+// readSecretFile reads a file that holds a source credential (the INI
+// credentials file, the CLI config.json, Config.CredentialsFile), as ssh
+// treats a private key: a file others may write is refused, since anyone
+// could put their own key in it; one others may read is used with a
+// warning, because Kubernetes mounts Secrets 0644 unless told otherwise.
+func readSecretFile(path string, logger *slog.Logger) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	switch mode := st.Mode().Perm(); {
+	case mode&0o022 != 0:
+		return nil, fmt.Errorf("%s is writable by others (mode %04o): anyone could substitute the key; run chmod 600 %s", path, mode, path)
+	case mode&0o044 != 0:
+		logger.Warn("source credential file is readable by others; run chmod 600 on it", "file", path, "mode", fmt.Sprintf("%04o", mode))
+	}
+	return readSmallFile(path)
+}
 
 // cliConfig is the Alibaba Cloud CLI's ~/.aliyun/config.json (reference
 // 8.2); only the fields credential sources use.
