@@ -93,18 +93,26 @@ func (s *logSink) detach(syslogPath string) (string, error) {
 	defer devNull.Close()
 	out, where := s.file, s.path
 	if out == nil {
-		out, where = devNull, "none (no --log-file; use --log-file FILE, or -f to keep logging to stderr)"
-		if w, err := syslog.Dial("unixgram", syslogPath, syslog.LOG_DAEMON|syslog.LOG_INFO, "ossmount"); err == nil {
-			s.w, where = w, "syslog ("+syslogPath+")"
-		} else {
-			s.w = io.Discard
-		}
+		out = devNull
+		s.w, where = backgroundLogWriter(syslogPath)
 	}
 	if err := redirectStdio(devNull, out); err != nil {
 		return "", err
 	}
 	s.detached = s.file != nil
 	return where, nil
+}
+
+// backgroundLogWriter is where a background mount without --log-file logs:
+// syslog (facility daemon, tag ossmount) when a syslog daemon listens at
+// syslogPath, as s3fs, ossfs and mountpoint-s3 do, else nowhere. It also
+// says which, for the start-up message.
+func backgroundLogWriter(syslogPath string) (io.Writer, string) {
+	w, err := syslog.Dial("unixgram", syslogPath, syslog.LOG_DAEMON|syslog.LOG_INFO, "ossmount")
+	if err != nil {
+		return io.Discard, "none (no --log-file and no syslog at " + syslogPath + "; use --log-file FILE, or -f to log to stderr)"
+	}
+	return w, "syslog (" + syslogPath + ")"
 }
 
 // redirectStdio points fd 0 at in (unless nil) and fds 1 and 2 at out.
