@@ -10,7 +10,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # Longer runs: make fuzz FUZZTIME=60s
 FUZZTIME ?= 20000x
 
-.PHONY: all build install test unit e2e fuzz demo bench soak lint clean release release-check
+.PHONY: all build install test unit e2e fuzz demo bench soak lint clean release release-check deb
 
 all: build
 
@@ -90,6 +90,21 @@ release-check: release
 	@cmp $(DIST)/SHA256SUMS $(DIST).again/SHA256SUMS || { echo "release is not reproducible:"; diff $(DIST)/SHA256SUMS $(DIST).again/SHA256SUMS; exit 1; }
 	@rm -rf $(DIST).again
 	@echo "release-check: ok ($(RELEASE_ARCHS); amd64 static; reproducible)"; cat $(DIST)/SHA256SUMS
+
+# .deb packages of the release binaries: /usr/bin/ossmount (on mount.fuse3's
+# default PATH, so fstab lines work), Depends: fuse3. Built by nfpm, a Go
+# tool run at a pinned version through the module proxy (not a dependency of
+# this module); reproducible like the binaries. Debian versions must start
+# with a digit: v1.2.3 -> 1.2.3, an untagged commit abc1234 -> 0.0~gitabc1234.
+NFPM        ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.41.3
+DEB_VERSION := $(shell echo '$(VERSION)' | sed -E 's/^v([0-9])/\1/; s/^([^0-9])/0.0~git\1/; s/-/+/g')
+deb: release
+	@set -e; for arch in $(RELEASE_ARCHS); do \
+	  mkdir -p dist/deb-stage && cp $(DIST)/ossmount-$(VERSION)-linux-$$arch dist/deb-stage/ossmount; \
+	  DEB_ARCH=$$arch DEB_VERSION='$(DEB_VERSION)' $(NFPM) pkg --packager deb --config packaging/nfpm.yaml \
+	    --target $(DIST)/ossmount_$(DEB_VERSION)_$$arch.deb; \
+	done; rm -rf dist/deb-stage
+	cd $(DIST) && sha256sum *-linux-* *.deb > SHA256SUMS
 
 clean:
 	rm -rf $(BIN) $(DIST)
