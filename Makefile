@@ -97,7 +97,7 @@ release-check: release
 # this module); reproducible like the binaries. Debian versions must start
 # with a digit: v1.2.3 -> 1.2.3, an untagged commit abc1234 -> 0.0~gitabc1234.
 NFPM        ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.41.3
-DEB_VERSION := $(shell echo '$(VERSION)' | sed -E 's/^v([0-9])/\1/; s/^([^0-9])/0.0~git\1/; s/-/+/g')
+DEB_VERSION := $(shell echo '$(VERSION)' | sed -E 's/^v([0-9])/\1/; t tag; s/^/0.0~git/; :tag; s/-/+/g')
 deb: release
 	@set -e; for arch in $(RELEASE_ARCHS); do \
 	  mkdir -p dist/deb-stage && cp $(DIST)/ossmount-$(VERSION)-linux-$$arch dist/deb-stage/ossmount; \
