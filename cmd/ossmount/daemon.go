@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // A background mount is the same program started again with -f in a new
@@ -24,7 +26,7 @@ const backgroundEnv = "OSSMOUNT_BACKGROUND_FD"
 
 // startBackground runs this command again in the background and waits for
 // the child's verdict.
-func startBackground(args []string) error {
+func startBackground(args []string, requestTimeout time.Duration) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("cannot find own executable to start in the background: %w (use -f)", err)
@@ -51,22 +53,80 @@ func startBackground(args []string) error {
 	}
 	writeEnd.Close()
 
-	verdict, readErr := bufio.NewReader(readEnd).ReadString('\n')
-	verdict = strings.TrimSpace(verdict)
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(stop)
+	return waitVerdict(readEnd, cmd, stop, startupBound(requestTimeout))
+}
+
+// startupBound is how long the caller waits for a background mount to go
+// live: the credential exchange and the first listing, each retried within
+// its own bounds, take far less; past it something hangs.
+func startupBound(requestTimeout time.Duration) time.Duration {
+	return 2*time.Minute + 6*requestTimeout
+}
+
+// waitVerdict waits for the started child's "ok ..." or "error: ...", at
+// most bound. A signal to the waiting caller (Ctrl-C) is passed on, so the
+// child gives up (or unmounts) instead of mounting behind the user's back;
+// past the bound the child is stopped the same way, and killed if it does
+// not end.
+func waitVerdict(r io.Reader, cmd *exec.Cmd, signals <-chan os.Signal, bound time.Duration) error {
+	type line struct {
+		text string
+		err  error
+	}
+	verdicts := make(chan line, 1)
+	go func() {
+		text, err := bufio.NewReader(r).ReadString('\n')
+		verdicts <- line{strings.TrimSpace(text), err}
+	}()
+	deadline := time.NewTimer(bound)
+	defer deadline.Stop()
+	var v line
+	timedOut := false
+wait:
+	for {
+		select {
+		case v = <-verdicts:
+			break wait
+		case sig := <-signals:
+			cmd.Process.Signal(sig)
+		case <-deadline.C:
+			if timedOut {
+				cmd.Process.Kill()
+				continue
+			}
+			timedOut = true
+			cmd.Process.Signal(syscall.SIGTERM)
+			deadline.Reset(10 * time.Second)
+		}
+	}
 	switch {
-	case strings.HasPrefix(verdict, "ok"):
+	case timedOut:
+		// Give a child that mounted just now its time to unmount.
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		select {
+		case <-exited:
+		case <-deadline.C:
+			cmd.Process.Kill()
+			<-exited
+		}
+		return fmt.Errorf("the background process did not report a live mount within %v and was stopped; run with -f to see where it hangs", bound)
+	case strings.HasPrefix(v.text, "ok"):
 		// The child has detached from our stderr; what it says about
 		// itself (where, pid, where its logs go) is ours to print.
-		if msg := strings.TrimSpace(strings.TrimPrefix(verdict, "ok")); msg != "" {
+		if msg := strings.TrimSpace(strings.TrimPrefix(v.text, "ok")); msg != "" {
 			fmt.Fprintln(os.Stderr, msg)
 		}
 		return cmd.Process.Release()
-	case strings.HasPrefix(verdict, "error: "):
+	case strings.HasPrefix(v.text, "error: "):
 		_ = cmd.Wait()
 		// The child already printed the reason on the shared stderr.
 		return silentExit
-	case readErr != nil && !errors.Is(readErr, io.EOF):
-		return fmt.Errorf("waiting for the background process: %w", readErr)
+	case v.err != nil && !errors.Is(v.err, io.EOF):
+		return fmt.Errorf("waiting for the background process: %w", v.err)
 	default:
 		state := "ended"
 		if err := cmd.Wait(); err != nil {
