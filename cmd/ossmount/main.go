@@ -2,8 +2,9 @@
 // read-only at a local directory, signing every request with temporary STS
 // credentials that it renews before they expire.
 //
-// This package is wiring only: flags, environment and -o options, the
-// background process, signals. The filesystem, the OSS client and the
+// This package is wiring only: flags, environment and -o options and their
+// ranges, the background process and its detaching from the caller, the
+// mountpoint lock, logging, signals. The filesystem, the OSS client and the
 // credential manager live in fs/, oss/ and creds/.
 package main
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // checkFUSE fails with the package to install when FUSE cannot work here.
@@ -54,8 +55,11 @@ func checkMountpoint(abs string, logger *slog.Logger) (string, error) {
 	if fsType, mounted := mountedAt(abs); mounted {
 		// statfs always reaches the FUSE server (stat may be answered from
 		// the kernel's attribute cache), so it tells a dead mount apart.
-		var st syscall.Statfs_t
-		if err := syscall.Statfs(abs, &st); !errors.Is(err, syscall.ENOTCONN) && !errors.Is(err, syscall.ECONNABORTED) {
+		err := statfsWithin(abs, mountpointProbeTimeout)
+		if errors.Is(err, errNoAnswer) {
+			return "", fmt.Errorf("mountpoint %s is already mounted (%s) and its file system does not answer within %v: unmount it first with `fusermount3 -u -z %s`", abs, fsType, mountpointProbeTimeout, abs)
+		}
+		if !errors.Is(err, syscall.ENOTCONN) && !errors.Is(err, syscall.ECONNABORTED) {
 			return "", fmt.Errorf("mountpoint %s is already mounted (%s): unmount it first with `fusermount3 -u %s`", abs, fsType, abs)
 		}
 		logger.Warn("mountpoint holds a dead FUSE mount (its process is gone); detaching it", "mountpoint", abs, "fstype", fsType)
@@ -73,6 +77,29 @@ func checkMountpoint(abs string, logger *slog.Logger) (string, error) {
 		return "", fmt.Errorf("mountpoint %s is not a directory", abs)
 	}
 	return abs, nil
+}
+
+// mountpointProbeTimeout bounds the statfs(2) that tells a live mount from
+// a dead one: a FUSE server that is stopped or stuck never answers it.
+const mountpointProbeTimeout = 10 * time.Second
+
+var errNoAnswer = errors.New("no answer")
+
+// statfsWithin is statfs(2) on dir, or errNoAnswer after d. A call that does
+// not return stays blocked in its goroutine; the process is about to exit
+// with the error anyway.
+func statfsWithin(dir string, d time.Duration) error {
+	done := make(chan error, 1)
+	go func() {
+		var st syscall.Statfs_t
+		done <- syscall.Statfs(dir, &st)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		return errNoAnswer
+	}
 }
 
 // mountedAt reports whether something is mounted exactly at dir, from
