@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -43,6 +44,7 @@ func runMount(c *cli.Context) error {
 		return err
 	}
 	defer sink.Close()
+	log.SetOutput(sink) // go-fuse's messages (--debug-fuse) go where ours go
 	s, err := readSettings(c, tgt, logger)
 	if err != nil {
 		return err
