@@ -63,6 +63,11 @@ func TestNumericOptionsAreRangeChecked(t *testing.T) {
 		{[]string{"--part-size", "0"}, "--part-size"},
 		{[]string{"--part-size", "4KiB"}, "--part-size"}, // below the engine's 256KiB minimum
 		{[]string{"--part-size", "512MiB"}, "--part-size"},
+		{[]string{"--max-requests-per-second", "-1"}, "--max-requests-per-second"},
+		{[]string{"--max-requests-per-second", "NaN"}, "--max-requests-per-second"},
+		{[]string{"--max-requests-per-second", "+Inf"}, "--max-requests-per-second"},
+		{[]string{"--max-bandwidth", "-5MiB/s"}, "--max-bandwidth"},
+		{[]string{"--max-bandwidth", "2TiB/s"}, "--max-bandwidth"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
