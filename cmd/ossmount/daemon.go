@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/urfave/cli/v2"
 )
 
 // A background mount is the same program started again with -f in a new
@@ -26,7 +28,7 @@ const backgroundEnv = "OSSMOUNT_BACKGROUND_FD"
 
 // startBackground runs this command again in the background and waits for
 // the child's verdict.
-func startBackground(args []string, requestTimeout time.Duration) error {
+func startBackground(args []string, bound time.Duration) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("cannot find own executable to start in the background: %w (use -f)", err)
@@ -56,18 +58,23 @@ func startBackground(args []string, requestTimeout time.Duration) error {
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(stop)
-	return waitVerdict(readEnd, cmd, stop, startupBound(requestTimeout))
+	return waitVerdict(readEnd, cmd, stop, bound)
 }
 
 // startupBound is how long the caller waits for a background mount to go
 // live: the credential exchange and the first listing, each retried within
-// its own bounds, take far less; past it something hangs.
-func startupBound(requestTimeout time.Duration) time.Duration {
-	return 2*time.Minute + 6*requestTimeout
+// its own bounds, take far less; past it something hangs. --prefetch-metadata
+// lists the whole prefix first, which takes as long as the prefix is big, so
+// it gets no overall bound (each of its requests has its own).
+func startupBound(c *cli.Context) time.Duration {
+	if c.Bool("prefetch-metadata") {
+		return 0
+	}
+	return 2*time.Minute + 6*c.Duration("request-timeout")
 }
 
 // waitVerdict waits for the started child's "ok ..." or "error: ...", at
-// most bound. A signal to the waiting caller (Ctrl-C) is passed on, so the
+// most bound (0: no bound). A signal to the waiting caller (Ctrl-C) is passed on, so the
 // child gives up (or unmounts) instead of mounting behind the user's back;
 // past the bound the child is stopped the same way, and killed if it does
 // not end.
@@ -83,6 +90,9 @@ func waitVerdict(r io.Reader, cmd *exec.Cmd, signals <-chan os.Signal, bound tim
 	}()
 	deadline := time.NewTimer(bound)
 	defer deadline.Stop()
+	if bound <= 0 {
+		deadline.Stop() // its channel never fires
+	}
 	var v line
 	timedOut := false
 wait:

@@ -53,6 +53,13 @@ func TestWaitVerdict(t *testing.T) {
 			t.Fatalf("child state %v, want ended by SIGTERM", cmd.ProcessState)
 		}
 	})
+	// Bound 0 (--prefetch-metadata) waits for a slow child.
+	t.Run("no bound", func(t *testing.T) {
+		cmd, r := startChild(t, `sleep 0.2; echo "ok ossmount: mounted" >&3`)
+		if err := waitVerdict(r, cmd, nil, 0); err != nil {
+			t.Fatal(err)
+		}
+	})
 	// Ctrl-C on the waiting caller reaches the child, which gives up.
 	t.Run("signal passed on", func(t *testing.T) {
 		cmd, r := startChild(t, `exec sleep 1000`)

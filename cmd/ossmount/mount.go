@@ -36,7 +36,7 @@ func runMount(c *cli.Context) error {
 	}
 	fdMount := isFDMountpoint(c.Args().Get(1))
 	if !c.Bool("foreground") && !fdMount {
-		return startBackground(os.Args[1:], c.Duration("request-timeout"))
+		return startBackground(os.Args[1:], startupBound(c))
 	}
 	keep := catchKeepSignals()
 	sink, logger, err := openLogger(c)
