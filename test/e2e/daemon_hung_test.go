@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -41,6 +42,11 @@ func TestMountOverHungMountFails(t *testing.T) {
 
 	syscall.Kill(pid, syscall.SIGSTOP)
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGCONT) })
+	// kill(2) returns before every thread has stopped; one still running
+	// would answer the probe.
+	if !mounttest.WaitFor(hangGuard, func() bool { return allThreadsStopped(pid) }) {
+		t.Fatalf("daemon %d did not stop", pid)
+	}
 
 	// ossmount must say what is wrong within its probe bound. It may not be
 	// able to exit before the stopped server runs again: a statfs(2) that
@@ -69,4 +75,23 @@ func TestMountOverHungMountFails(t *testing.T) {
 	if !said || !strings.Contains(out, "already mounted") {
 		t.Fatalf("output %q: want an \"already mounted ... does not answer\" error within %v", out, hangGuard)
 	}
+}
+
+// allThreadsStopped reports whether every thread of pid is in state T.
+func allThreadsStopped(pid int) bool {
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, task := range tasks {
+		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + task.Name() + "/stat")
+		if err != nil {
+			return false
+		}
+		_, after, _ := strings.Cut(string(data), ") ")
+		if !strings.HasPrefix(after, "T") && !strings.HasPrefix(after, "t") {
+			return false
+		}
+	}
+	return true
 }
