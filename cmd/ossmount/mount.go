@@ -113,7 +113,10 @@ func runMount(c *cli.Context) error {
 	status := manager.Status()
 	logger.Info("mounted", "bucket", tgt.Bucket, "prefix", tgt.Prefix, "mountpoint", s.mountpoint,
 		"expires", status.Expiration.Format(time.RFC3339), "pid", os.Getpid())
-	if inBackground() {
+	if fdMount {
+		// The CSI mounter reads the plain verdict and keeps our stderr.
+		notifyParent("ok")
+	} else if inBackground() {
 		where, err := sink.detach(syslogSocket)
 		if err != nil {
 			unmount(server, s.mountpoint, logger)
