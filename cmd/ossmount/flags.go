@@ -52,7 +52,7 @@ func mountFlags() []cli.Flag {
 		&cli.StringFlag{Name: "read-ahead-memory", Value: formatSize(ossfs.DefaultReadAheadBudget), Usage: "memory for read-ahead buffers of all open files together (e.g. 256MiB; 0 turns read-ahead off)"},
 		&cli.StringFlag{Name: "read-ahead", Value: formatSize(ossfs.DefaultReadAheadMaxBytes), Usage: "most one sequentially read file fetches ahead (at least --part-size; 0 turns read-ahead off)"},
 		&cli.StringFlag{Name: "part-size", Value: formatSize(ossfs.DefaultPartSize), Usage: "largest ranged GET of the read-ahead (256KiB to 64MiB)"},
-		&cli.DurationFlag{Name: "request-timeout", Value: defaultRequestTimeout, Usage: "time to wait for a response header before retrying; a read fails with EIO once retries run out"},
+		&cli.DurationFlag{Name: "request-timeout", Value: defaultRequestTimeout, Usage: "longest wait for OSS before retrying: for a response header, and for progress of a response body (a stalled or trickling body is fetched again from where it stopped); a read fails with EIO once retries run out"},
 		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus /metrics at HOST:PORT (a bare PORT or :PORT binds 127.0.0.1; default off)"},
 		&cli.Float64Flag{Name: "max-requests-per-second", DefaultText: "none until OSS throttles", Usage: "cap on OSS requests per second of this mount"},
 		&cli.StringFlag{Name: "max-bandwidth", Value: "0", DefaultText: "none", Usage: "cap on bytes per second read from OSS, e.g. 200MiB/s (0: none)"},
