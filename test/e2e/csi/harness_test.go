@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,8 +101,8 @@ func (n *node) startMounter() {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
-	if !mounttest.WaitFor(10*time.Second, func() bool { _, err := os.Stat(n.socket); return err == nil }) {
-		t.Fatalf("mounter socket did not appear\n%s", readFile(logFile))
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return accepts("unixpacket", n.socket) }) {
+		t.Fatalf("hang guard: the mounter does not accept on its socket\n%s", readFile(logFile))
 	}
 }
 
@@ -135,8 +136,8 @@ func (n *node) startPlugin() *plugin {
 	}
 	go func() { p.cmd.Wait(); out.Close(); close(p.exited) }()
 	t.Cleanup(p.kill)
-	if !mounttest.WaitFor(10*time.Second, func() bool { _, err := os.Stat(sock); return err == nil }) {
-		t.Fatalf("plugin socket did not appear\n%s", readFile(p.log))
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return accepts("unix", sock) }) {
+		t.Fatalf("hang guard: the plugin does not accept on its socket\n%s", readFile(p.log))
 	}
 	p.conn, err = grpc.NewClient(p.address, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -246,4 +247,16 @@ func readFile(path string) string {
 		return fmt.Sprintf("(cannot read %s: %v)", path, err)
 	}
 	return string(data)
+}
+
+// accepts reports whether a server listens on the unix socket. The socket
+// file appears at bind(2), before listen(2): a test that only waits for the
+// file can connect in between and be refused (seen once under load).
+func accepts(network, path string) bool {
+	c, err := net.Dial(network, path)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
