@@ -4,7 +4,8 @@
 // (--prefetch-metadata), or read from a manifest written by `ossmount
 // snapshot` (--manifest).
 //
-// Index is an immutable sorted set of (key, size, ETag, last-modified),
+// Index is an immutable sorted set of (key, size, ETag, last-modified,
+// symbolic link or not),
 // packed: keys and ETags in an arena of 1 MiB chunks (an MD5 ETag as its
 // 16 bytes) and a 24-byte entry per object, about 60 bytes per key for
 // dataset-style names. Build makes one with a parallel flat listing: the

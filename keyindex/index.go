@@ -38,9 +38,12 @@ const (
 	// packedETag: the ETag is `"` + 32 upper-case hex digits + `"` (an MD5,
 	// what OSS sends for simple uploads), stored as its 16 bytes.
 	packedETag uint8 = 1 << iota
+	// symlink: the object is an OSS symbolic link (ObjectType Symlink).
+	symlink
 )
 
-// Index is an immutable, sorted set of objects under one root prefix: keys
+// Index is an immutable, sorted set of objects under one root prefix (their
+// key, size, ETag, last-modified and whether each is a symbolic link): keys
 // packed into one arena of 1 MiB chunks plus a 24-byte entry per key, with
 // no per-key allocation. Safe for concurrent use.
 type Index struct {
@@ -90,6 +93,9 @@ func (x *Index) Object(i int) oss.ObjectInfo {
 	}
 	if e.mtime != noTime {
 		info.LastModified = time.Unix(0, e.mtime).UTC()
+	}
+	if e.flags&symlink != 0 {
+		info.ObjectType = oss.ObjectTypeSymlink
 	}
 	return info
 }
@@ -144,6 +150,9 @@ func (b *builder) add(o oss.ObjectInfo) error {
 		return fmt.Errorf("key %q: ETag of %d bytes (at most %d)", o.Key, len(etag), maxETagLen)
 	}
 	e.etagLen = uint8(len(etag))
+	if o.ObjectType == oss.ObjectTypeSymlink {
+		e.flags |= symlink
+	}
 	need := len(o.Key) + len(etag)
 	last := len(b.chunks) - 1
 	if last < 0 || len(b.chunks[last])+need > chunkSize {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ossmount/ossmount/oss"
 )
 
 // The manifest format, version 1. A text file of lines ending in "\n":
@@ -16,13 +18,15 @@ import (
 //	# ossmount-manifest v1
 //	# bucket<TAB>BUCKET
 //	# prefix<TAB>PREFIX
-//	KEY<TAB>SIZE<TAB>ETAG<TAB>LAST-MODIFIED     one line per object, keys in byte order
+//	KEY<TAB>SIZE<TAB>ETAG<TAB>LAST-MODIFIED[<TAB>symlink]   one line per object, keys in byte order
 //	# end<TAB>COUNT
 //
 // KEY and PREFIX are full keys of the bucket; every KEY starts with PREFIX
 // ("" for the whole bucket). SIZE is a decimal byte count; ETAG is as OSS
 // sends it, quotes included; LAST-MODIFIED is RFC 3339 in UTC with the
-// fraction OSS gave, or "-" when unknown. Text fields are escaped: bytes
+// fraction OSS gave, or "-" when unknown. A fifth field "symlink" marks an
+// OSS symbolic link (ObjectType Symlink); other objects have four fields,
+// so manifests without links read the same in every version. Text fields are escaped: bytes
 // below 0x21 (controls, space), '#', '%', 0x7F and bytes that are not
 // part of valid UTF-8 are written %XX (upper-case hex), everything else
 // as is, so a key of any bytes fits on one line and an object line never
@@ -74,6 +78,9 @@ func appendObjectLine(line []byte, x *Index, i int) []byte {
 	line = appendEscaped(line, o.ETag)
 	line = append(line, '\t')
 	line = appendTime(line, o.LastModified)
+	if o.ObjectType == oss.ObjectTypeSymlink {
+		line = append(line, "\tsymlink"...)
+	}
 	return append(line, '\n')
 }
 

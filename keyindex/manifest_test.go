@@ -24,6 +24,7 @@ func awkwardObjects() []oss.ObjectInfo {
 		{Key: "p/nonutf8-\xff\xfe", Size: 3, ETag: `"A"`, LastModified: t0},
 		{Key: "p/trailing space ", Size: 3, ETag: `"B"`, LastModified: t0},
 		{Key: "p/ünïcødé-漢字\x7f", Size: 3, ETag: `"C"`, LastModified: t0},
+		{Key: "p/link", Size: 0, ETag: `"D"`, LastModified: t0, ObjectType: oss.ObjectTypeSymlink},
 	}
 	return objs
 }
@@ -50,7 +51,7 @@ func sameIndex(t *testing.T, got, want *Index) {
 	}
 	for i := range want.Len() {
 		g, w := got.Object(i), want.Object(i)
-		if g.Key != w.Key || g.Size != w.Size || g.ETag != w.ETag || !g.LastModified.Equal(w.LastModified) {
+		if g.Key != w.Key || g.Size != w.Size || g.ETag != w.ETag || !g.LastModified.Equal(w.LastModified) || g.ObjectType != w.ObjectType {
 			t.Fatalf("object %d: %+v, want %+v", i, g, w)
 		}
 	}
@@ -107,6 +108,8 @@ func TestManifestRejects(t *testing.T) {
 		{"size not a number", head + "p/a\t12x\t\"E\"\t-\n# end\t1\n", 4, "size"},
 		{"size with a plus", head + "p/a\t+1\t\"E\"\t-\n# end\t1\n", 4, "size"},
 		{"three fields", head + "p/a\t1\t\"E\"\n# end\t1\n", 4, "fields"},
+		{"unknown fifth field", head + "p/a\t1\t\"E\"\t-\tSymlink\n# end\t1\n", 4, "fifth field"},
+		{"six fields", head + "p/a\t1\t\"E\"\t-\tsymlink\tx\n# end\t1\n", 4, "fields"},
 		{"raw space in a key", head + line("p/a b") + "# end\t1\n", 4, "must be written"},
 		{"lower-case escape", head + line("p/a%2f") + "# end\t1\n", 4, "upper-case"},
 		{"needless escape", head + line("p/%41") + "# end\t1\n", 4, "one way"},

@@ -10,16 +10,22 @@ import (
 	"github.com/ossmount/ossmount/oss"
 )
 
-// parseObjectLine reads KEY<TAB>SIZE<TAB>ETAG<TAB>LAST-MODIFIED.
+// parseObjectLine reads KEY<TAB>SIZE<TAB>ETAG<TAB>LAST-MODIFIED, with a
+// fifth field "symlink" for a symbolic link.
 func parseObjectLine(l string) (oss.ObjectInfo, error) {
 	if strings.HasPrefix(l, "#") {
 		return oss.ObjectInfo{}, fmt.Errorf("unexpected %.40q: only the end line may start with '#' here", l)
 	}
 	f := strings.Split(l, "\t")
-	if len(f) != 4 {
-		return oss.ObjectInfo{}, fmt.Errorf("%d tab-separated fields, want 4 (key, size, ETag, last-modified)", len(f))
-	}
 	var o oss.ObjectInfo
+	switch {
+	case len(f) == 5 && f[4] == "symlink":
+		o.ObjectType = oss.ObjectTypeSymlink
+	case len(f) == 5:
+		return o, fmt.Errorf("fifth field %.30q, want \"symlink\" or none", f[4])
+	case len(f) != 4:
+		return o, fmt.Errorf("%d tab-separated fields, want 4 (key, size, ETag, last-modified) or 5 (then \"symlink\")", len(f))
+	}
 	var err error
 	if o.Key, err = unescapeField(f[0]); err != nil {
 		return o, fmt.Errorf("key: %v", err)

@@ -223,3 +223,35 @@ func TestSymlinksThroughDiskCache(t *testing.T) {
 		t.Errorf("cat d/link = %q", got)
 	}
 }
+
+// TestSymlinksFromKeyIndex: with --prefetch-metadata, and with a manifest
+// from `ossmount snapshot`, links are still links: the index records
+// which objects are symbolic links, so a link never reads as a file that
+// holds its target's bytes.
+func TestSymlinksFromKeyIndex(t *testing.T) {
+	e := startEmulator(t, emulator.Config{})
+	e.emu.PutObject("indexed", "d/real.txt", []byte("target bytes"))
+	e.emu.AddSymlink("indexed", "d/link", "d/real.txt")
+	e.emu.AddSymlink("indexed", "d/dangling", "d/missing.txt")
+	manifest := filepath.Join(t.TempDir(), "indexed.manifest")
+	if _, stderr, err := run(t, e.baseEnv(), "snapshot", "--path-style", "--output", manifest, "indexed"); err != nil {
+		t.Fatalf("snapshot: %v\n%s", err, stderr)
+	}
+	for _, flags := range [][]string{{"--prefetch-metadata"}, {"--manifest", manifest}} {
+		mnt, _ := e.mount("indexed", flags...)
+		for _, link := range []string{"d/link", "d/dangling"} {
+			if got := strings.TrimSpace(sh(t, mnt, "stat -c %F "+link)); got != "symbolic link" {
+				t.Errorf("%v: stat -c %%F %s = %q, want symbolic link", flags, link, got)
+			}
+		}
+		if got := strings.TrimSpace(sh(t, mnt, "readlink d/link")); got != "real.txt" {
+			t.Errorf("%v: readlink d/link = %q, want real.txt", flags, got)
+		}
+		if got := sh(t, mnt, "cat d/link"); got != "target bytes" {
+			t.Errorf("%v: cat d/link = %q", flags, got)
+		}
+		if data, err := os.ReadFile(filepath.Join(mnt, "d/dangling")); !errors.Is(err, syscall.ENOENT) {
+			t.Errorf("%v: read d/dangling = %q, %v; want ENOENT", flags, data, err)
+		}
+	}
+}
