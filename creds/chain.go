@@ -214,7 +214,7 @@ func (r *resolver) keySource(where, id, secret, token, profileRole string, hop r
 		p.SessionName = r.cfg.RoleSessionName
 	}
 	if p.Duration < MinDuration || p.Duration > MaxDuration {
-		p.Duration = time.Hour
+		p.Duration = DefaultDuration
 	}
 	src.name += " via role " + hop.arn
 	src.fetch = func(ctx context.Context) (Credentials, error) {
@@ -255,7 +255,7 @@ func (r *resolver) iniSource(ctx context.Context, path string, data []byte) (sou
 	case "access_key":
 		return r.keySource(where, s["access_key_id"], s["access_key_secret"], "", "", roleHop{})
 	case "ram_role_arn":
-		hop := roleHop{arn: s["role_arn"], session: s["role_session_name"], policy: s["policy"], duration: time.Hour}
+		hop := roleHop{arn: s["role_arn"], session: s["role_session_name"], policy: s["policy"], duration: DefaultDuration}
 		return r.keySource(where, s["access_key_id"], s["access_key_secret"], "", s["role_arn"], hop)
 	case "ecs_ram_role":
 		return r.ecsSource(ctx, where, s["role_name"])

@@ -81,7 +81,7 @@ func (c *Config) fill() error {
 		c.RoleSessionName = fmt.Sprintf("ossmount-%d", c.Now().Unix())
 	}
 	if c.Duration == 0 {
-		c.Duration = time.Hour
+		c.Duration = DefaultDuration
 	}
 	if c.RefreshFraction == 0 {
 		c.RefreshFraction = DefaultRefreshFraction

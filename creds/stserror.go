@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ossmount/ossmount/policy"
 )
 
 // STSError is an error answer from STS: HTTP status, the service's Code,
@@ -89,7 +91,7 @@ func hintFor(code string) string {
 	case code == "InvalidParameter.PolicyGrammar":
 		return "STS rejected the session policy's grammar: check the policy file (Version \"1\", Effect, Action, Resource)"
 	case strings.Contains(code, "Policy"):
-		return "the session policy is invalid or too large: STS accepts at most 2048 characters; use a shorter prefix or policy"
+		return fmt.Sprintf("the session policy is invalid or too large: STS accepts at most %d characters; use a shorter prefix or policy", policy.MaxSize)
 	case code == "InvalidParameter.RoleArn":
 		return "the role ARN is malformed: want acs:ram::<account-id>:role/<name>"
 	case code == "InvalidParameter.RoleSessionName":

@@ -13,6 +13,10 @@ const (
 	MaxDuration = 12 * time.Hour
 )
 
+// DefaultDuration is the default Config.Duration: the token lifetime
+// requested when nothing else is asked for.
+const DefaultDuration = time.Hour
+
 var (
 	roleARNPattern     = regexp.MustCompile(`^acs:ram::[0-9]+:role/[A-Za-z0-9._@-]{1,64}$`)
 	sessionNamePattern = regexp.MustCompile(`^[A-Za-z0-9.@_-]{2,64}$`)

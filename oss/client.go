@@ -15,6 +15,12 @@ import (
 	"github.com/ossmount/ossmount/creds"
 )
 
+// Defaults of Config, exported so that ossmount's flag help shows them.
+const (
+	DefaultRequestTimeout   = 30 * time.Second // Config.ResponseHeaderTimeout
+	DefaultSignatureVersion = signatureV4      // Config.SignatureVersion
+)
+
 // Config configures a Client. Zero values take the documented defaults.
 type Config struct {
 	// Endpoint is the OSS endpoint, as a URL or a bare host
@@ -118,7 +124,7 @@ func New(cfg Config, provider creds.Provider) (*Client, error) {
 		return nil, fmt.Errorf("oss: new client: %w", err)
 	}
 	if cfg.ResponseHeaderTimeout <= 0 {
-		cfg.ResponseHeaderTimeout = 30 * time.Second
+		cfg.ResponseHeaderTimeout = DefaultRequestTimeout
 	}
 	if cfg.MaxRequestsPerSecond < 0 || cfg.MaxBandwidth < 0 {
 		return nil, errors.New("oss: new client: negative MaxRequestsPerSecond or MaxBandwidth")

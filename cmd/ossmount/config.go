@@ -179,8 +179,8 @@ func sessionPolicy(file string, tgt target, logger *slog.Logger) (string, error)
 			"file", file, "missing", strings.Join(missing, "; "))
 	}
 	out := doc.JSON()
-	if len(out) > 2048 {
-		return "", fmt.Errorf("--policy-file %s: %d characters once compacted; STS accepts at most 2048", file, len(out))
+	if len(out) > policy.MaxSize {
+		return "", fmt.Errorf("--policy-file %s: %d characters once compacted; STS accepts at most %d", file, len(out), policy.MaxSize)
 	}
 	return out, nil
 }

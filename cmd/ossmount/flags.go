@@ -3,11 +3,12 @@ package main
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ossmount/ossmount/creds"
 	ossfs "github.com/ossmount/ossmount/fs"
+	"github.com/ossmount/ossmount/oss"
 )
 
 // The one flag table. Every mount option is also an -o key: dashes become
@@ -16,24 +17,16 @@ import (
 // No flag takes a secret: secrets come only from the environment or files,
 // because a command line shows in ps and in /proc/PID/cmdline.
 
-// Defaults, in one place so that help text and configs agree.
-const (
-	defaultDuration       = time.Hour
-	defaultFileMode       = 0o444
-	defaultDirMode        = 0o555
-	defaultRequestTimeout = 30 * time.Second
-)
-
 func mountFlags() []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: "endpoint", EnvVars: []string{"OSS_ENDPOINT"}, Usage: "OSS endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com (no scheme means https)"},
 		&cli.StringFlag{Name: "region", EnvVars: []string{"OSS_REGION"}, Usage: "signing region, e.g. cn-hangzhou (derived from standard endpoints)"},
 		&cli.BoolFlag{Name: "path-style", Usage: "path-style addressing (custom endpoints, emulators)"},
-		&cli.StringFlag{Name: "signature-version", Value: "v4", Usage: "OSS request signature: v4 or v1"},
+		&cli.StringFlag{Name: "signature-version", Value: oss.DefaultSignatureVersion, Usage: "OSS request signature: v4 or v1"},
 		&cli.StringFlag{Name: "role-arn", EnvVars: []string{"ALIBABA_CLOUD_ROLE_ARN"}, Usage: "RAM role to assume, acs:ram::<account-id>:role/<name>"},
 		&cli.StringFlag{Name: "role-session-name", EnvVars: []string{"ALIBABA_CLOUD_ROLE_SESSION_NAME"}, Usage: "STS session name (default ossmount-<time>)"},
 		&cli.StringFlag{Name: "sts-endpoint", EnvVars: []string{"ALIBABA_CLOUD_STS_ENDPOINT"}, Usage: "STS endpoint (default https://sts.aliyuncs.com)"},
-		&cli.DurationFlag{Name: "duration", Value: defaultDuration, Usage: "requested token lifetime (15m to 12h; renewed before it ends)"},
+		&cli.DurationFlag{Name: "duration", Value: creds.DefaultDuration, Usage: "requested token lifetime (15m to 12h; renewed before it ends)"},
 		&cli.StringFlag{Name: "policy-file", Usage: "session policy JSON to request instead of the generated read-only one"},
 		&cli.StringFlag{Name: "credentials-file", EnvVars: []string{"ALIBABA_CLOUD_CREDENTIALS_FILE"}, Usage: "source credential INI file (default ~/.alibabacloud/credentials)"},
 		&cli.StringFlag{Name: "profile", EnvVars: []string{"ALIBABA_CLOUD_PROFILE"}, Usage: "profile in the credentials or CLI config file"},
@@ -41,8 +34,8 @@ func mountFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "allow-other", Usage: "let users other than the mounting user see the files"},
 		&cli.UintFlag{Name: "uid", Usage: "owner shown for files and directories (0 to 4294967294)", DefaultText: "the mounting user"},
 		&cli.UintFlag{Name: "gid", Usage: "group shown for files and directories (0 to 4294967294)", DefaultText: "the mounting user's group"},
-		&cli.StringFlag{Name: "file-mode", Value: fmt.Sprintf("%04o", defaultFileMode), Usage: "permission bits shown for files (octal)"},
-		&cli.StringFlag{Name: "dir-mode", Value: fmt.Sprintf("%04o", defaultDirMode), Usage: "permission bits shown for directories (octal)"},
+		&cli.StringFlag{Name: "file-mode", Value: fmt.Sprintf("%04o", ossfs.DefaultFileMode), Usage: "permission bits shown for files (octal)"},
+		&cli.StringFlag{Name: "dir-mode", Value: fmt.Sprintf("%04o", ossfs.DefaultDirMode), Usage: "permission bits shown for directories (octal)"},
 		&cli.StringFlag{Name: "metadata-ttl", Value: ossfs.DefaultMetadataTTL.String(), Usage: "how long names, sizes and listings are trusted before asking OSS again (0: never cached; indefinite: until unmount)"},
 		&cli.StringFlag{Name: "metadata-cache-memory", Value: formatSize(ossfs.DefaultMetadataCacheMemory), Usage: "memory for cached names, sizes and listings (whole directories are evicted, least recently used first)"},
 		&cli.IntFlag{Name: "metadata-cache-size", Hidden: true, Usage: "deprecated and ignored: the cache is bounded by --metadata-cache-memory"},
@@ -52,7 +45,7 @@ func mountFlags() []cli.Flag {
 		&cli.StringFlag{Name: "read-ahead-memory", Value: formatSize(ossfs.DefaultReadAheadBudget), Usage: "memory for read-ahead buffers of all open files together (e.g. 256MiB; 0 turns read-ahead off)"},
 		&cli.StringFlag{Name: "read-ahead", Value: formatSize(ossfs.DefaultReadAheadMaxBytes), Usage: "most one sequentially read file fetches ahead (at least --part-size; 0 turns read-ahead off)"},
 		&cli.StringFlag{Name: "part-size", Value: formatSize(ossfs.DefaultPartSize), Usage: "largest ranged GET of the read-ahead (256KiB to 64MiB)"},
-		&cli.DurationFlag{Name: "request-timeout", Value: defaultRequestTimeout, Usage: "longest wait for OSS before retrying: for a response header, and for progress of a response body (a stalled or trickling body is fetched again from where it stopped); a read fails with EIO once retries run out"},
+		&cli.DurationFlag{Name: "request-timeout", Value: oss.DefaultRequestTimeout, Usage: "longest wait for OSS before retrying: for a response header, and for progress of a response body (a stalled or trickling body is fetched again from where it stopped); a read fails with EIO once retries run out"},
 		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus /metrics at HOST:PORT (a bare PORT or :PORT binds 127.0.0.1; default off)"},
 		&cli.Float64Flag{Name: "max-requests-per-second", DefaultText: "none until OSS throttles", Usage: "cap on OSS requests per second of this mount"},
 		&cli.StringFlag{Name: "max-bandwidth", Value: "0", DefaultText: "none", Usage: "cap on bytes per second read from OSS, e.g. 200MiB/s (0: none)"},
