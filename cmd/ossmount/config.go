@@ -22,16 +22,12 @@ import (
 type settings struct {
 	target     target
 	mountpoint string
-	policyJSON string // the session policy sent to STS
 	creds      creds.Config
 	oss        oss.Config
 	fs         ossfs.Config
 	cache      diskcache.Config // Dir empty: no disk cache
-	foreground bool
 	allowOther bool
 	debugFUSE  bool
-	logLevel   slog.Level
-	logFile    string
 	// metricsAddr is where /metrics is served; "" for nowhere.
 	metricsAddr string
 	// Metadata at mount (metadata.go): list everything first, or take
@@ -41,17 +37,13 @@ type settings struct {
 }
 
 // readSettings maps the flag table onto the package Configs. It checks every
-// value it can without the network, so a typo fails before anything starts.
+// value it can without the network, so a typo fails before anything starts
+// (openLogger, called first, has checked --log-level and --log-file).
 func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, error) {
-	s := settings{target: tgt, foreground: c.Bool("foreground"), allowOther: c.Bool("allow-other"),
-		debugFUSE: c.Bool("debug-fuse"), logFile: c.String("log-file"),
+	s := settings{target: tgt, allowOther: c.Bool("allow-other"), debugFUSE: c.Bool("debug-fuse"),
 		prefetchMetadata: c.Bool("prefetch-metadata"), manifest: c.String("manifest")}
 	if s.prefetchMetadata && s.manifest != "" {
 		return s, fmt.Errorf("--prefetch-metadata and --manifest exclude each other: a manifest already holds every key")
-	}
-	var err error
-	if s.logLevel, err = parseLevel(c.String("log-level")); err != nil {
-		return s, err
 	}
 
 	endpoint := c.String("endpoint")
@@ -76,14 +68,15 @@ func readSettings(c *cli.Context, tgt target, logger *slog.Logger) (settings, er
 		return s, err
 	}
 
-	if s.policyJSON, err = sessionPolicy(c.String("policy-file"), tgt, logger); err != nil {
+	sessionJSON, err := sessionPolicy(c.String("policy-file"), tgt, logger)
+	if err != nil {
 		return s, err
 	}
 	s.creds = creds.Config{
 		RoleARN:         c.String("role-arn"),
 		RoleSessionName: c.String("role-session-name"),
 		Duration:        c.Duration("duration"),
-		Policy:          s.policyJSON,
+		Policy:          sessionJSON,
 		STSEndpoint:     c.String("sts-endpoint"),
 		CredentialsFile: c.String("credentials-file"),
 		Profile:         c.String("profile"),
