@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -13,23 +15,11 @@ import (
 // runCheck is `ossmount check BUCKET[:/PREFIX]`: credentials and one listing,
 // reported, without mounting.
 func runCheck(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return fmt.Errorf("expected BUCKET[:/PREFIX]; see ossmount check --help")
-	}
-	tgt, err := parseTarget(c.Args().Get(0))
-	if err != nil {
-		return err
-	}
-	sink, logger, err := openLogger(c)
+	s, sink, logger, err := listingSettings(c, errors.New("expected BUCKET[:/PREFIX]; see ossmount check --help"))
 	if err != nil {
 		return err
 	}
 	defer sink.Close()
-	s, err := readSettings(c, tgt, logger)
-	if err != nil {
-		return err
-	}
-	s.manifest = "" // check always lists
 	manager, _, page, err := connect(c.Context, s, logger)
 	if err != nil {
 		return err
@@ -39,8 +29,32 @@ func runCheck(c *cli.Context) error {
 	fmt.Printf("source credential: %s\n", st.Source)
 	fmt.Printf("assumed identity:  %s (%s)\n", st.AssumedRoleARN, st.AssumedRoleID)
 	fmt.Printf("token expires:     %s (in %s)\n", st.Expiration.Format(time.RFC3339), time.Until(st.Expiration).Round(time.Second))
-	fmt.Printf("listing %s: ok, %d objects and %d directories on the first page\n", tgt, len(page.Objects), len(page.CommonPrefixes))
+	fmt.Printf("listing %s: ok, %d objects and %d directories on the first page\n", s.target, len(page.Objects), len(page.CommonPrefixes))
 	return nil
+}
+
+// listingSettings is how check and snapshot start: exactly one
+// BUCKET[:/PREFIX] (else argErr), the logger, and the settings without the
+// mount's metadata options, since both commands always list.
+func listingSettings(c *cli.Context, argErr error) (settings, *logSink, *slog.Logger, error) {
+	if c.NArg() != 1 {
+		return settings{}, nil, nil, argErr
+	}
+	tgt, err := parseTarget(c.Args().Get(0))
+	if err != nil {
+		return settings{}, nil, nil, err
+	}
+	sink, logger, err := openLogger(c)
+	if err != nil {
+		return settings{}, nil, nil, err
+	}
+	s, err := readSettings(c, tgt, logger)
+	if err != nil {
+		sink.Close()
+		return settings{}, nil, nil, err
+	}
+	s.manifest, s.prefetchMetadata = "", false
+	return s, sink, logger, nil
 }
 
 // runPolicy is `ossmount policy BUCKET[:/PREFIX]`.

@@ -33,23 +33,12 @@ func snapshotCommand(flags []cli.Flag) *cli.Command {
 }
 
 func runSnapshot(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return fmt.Errorf("expected BUCKET[:/PREFIX] after the options, got %d argument(s): ossmount snapshot [--output FILE] BUCKET[:/PREFIX]", c.NArg())
-	}
-	tgt, err := parseTarget(c.Args().Get(0))
-	if err != nil {
-		return err
-	}
-	sink, logger, err := openLogger(c)
+	s, sink, logger, err := listingSettings(c, fmt.Errorf("expected BUCKET[:/PREFIX] after the options, got %d argument(s): ossmount snapshot [--output FILE] BUCKET[:/PREFIX]", c.NArg()))
 	if err != nil {
 		return err
 	}
 	defer sink.Close()
-	s, err := readSettings(c, tgt, logger)
-	if err != nil {
-		return err
-	}
-	s.manifest, s.prefetchMetadata = "", false // mount options; meaningless here
+	tgt := s.target
 	manager, client, _, err := connect(c.Context, s, logger)
 	if err != nil {
 		return err
