@@ -100,7 +100,7 @@ func (r *resolver) fromOIDC(context.Context) (source, bool, error) {
 		r.looked = append(r.looked, "OIDC ALIBABA_CLOUD_OIDC_PROVIDER_ARN/ALIBABA_CLOUD_OIDC_TOKEN_FILE (unset)")
 		return source{}, false, nil
 	}
-	return r.oidcSource("OIDC provider "+provider, provider, file, r.env("ALIBABA_CLOUD_ROLE_ARN"))
+	return r.oidcSource("OIDC provider "+provider, provider, file, "")
 }
 
 func (r *resolver) oidcSource(name, provider, file, roleARN string) (source, bool, error) {

@@ -17,8 +17,9 @@ import (
 // documented defaults.
 type Config struct {
 	// RoleARN is the role to assume, acs:ram::<account-id>:role/<name>.
-	// Required, except that a RamRoleArn CLI profile or ram_role_arn INI
-	// section, or ALIBABA_CLOUD_ROLE_ARN for OIDC, may supply it.
+	// Required, except that a RamRoleArn CLI profile, a ram_role_arn INI
+	// section or an OIDC CLI profile may supply it. (ossmount fills it from
+	// --role-arn or ALIBABA_CLOUD_ROLE_ARN; creds does not read that variable.)
 	RoleARN string
 	// RoleSessionName shows in ActionTrail; default "ossmount-<unix seconds>".
 	RoleSessionName string
@@ -34,7 +35,9 @@ type Config struct {
 	STSEndpoint string
 	// CredentialsFile and Profile pick the source explicitly: a file (INI or
 	// CLI config.json, detected from its content) and/or a profile in the
-	// default files. Either limits the search to files.
+	// default files. Either limits the search to files. The environment's
+	// ALIBABA_CLOUD_CREDENTIALS_FILE and ALIBABA_CLOUD_PROFILE are not
+	// explicit choices: the chain reads them where the official one does.
 	CredentialsFile, Profile string
 	// ECSMetadataEndpoint is the ECS metadata service; default
 	// http://100.100.100.200.

@@ -11,8 +11,9 @@
 //  1. environment: ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ _SECURITY_TOKEN),
 //     then OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET (+ OSS_SESSION_TOKEN);
 //  2. OIDC (Kubernetes RRSA): ALIBABA_CLOUD_OIDC_PROVIDER_ARN and
-//     ALIBABA_CLOUD_OIDC_TOKEN_FILE, role from Config.RoleARN or
-//     ALIBABA_CLOUD_ROLE_ARN; the token file is re-read at every renewal;
+//     ALIBABA_CLOUD_OIDC_TOKEN_FILE, role from Config.RoleARN (which
+//     ossmount fills from ALIBABA_CLOUD_ROLE_ARN); the token file is re-read
+//     at every renewal;
 //  3. the CLI's ~/.aliyun/config.json (ALIBABA_CLOUD_CONFIG_FILE), profile
 //     Config.Profile, ALIBABA_CLOUD_PROFILE or "current"; modes AK,
 //     StsToken, RamRoleArn, EcsRamRole, OIDC;

@@ -1,6 +1,7 @@
 package creds
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -96,6 +97,7 @@ func TestSources(t *testing.T) {
 		name       string
 		env        []string
 		cli, ini   bool
+		iniAt      string // the INI file's path under home; default .alibabacloud/credentials
 		profile    string
 		roleARN    string // Config.RoleARN; "-" for none
 		imds       string // "", "v2", "v1", "hardened"
@@ -110,11 +112,25 @@ func TestSources(t *testing.T) {
 		{name: "env half set", env: []string{"ALIBABA_CLOUD_ACCESS_KEY_ID", testAK}, cli: true, wantErr: "must be set together"},
 		{name: "oidc before files", env: []string{"ALIBABA_CLOUD_OIDC_PROVIDER_ARN", oidcProvider, "ALIBABA_CLOUD_OIDC_TOKEN_FILE", "TOKENFILE"}, cli: true, ini: true,
 			wantSource: "OIDC provider " + oidcProvider, wantCalls: []string{"AssumeRoleWithOIDC::" + testRole}},
-		{name: "oidc role from env", env: []string{"ALIBABA_CLOUD_OIDC_PROVIDER_ARN", oidcProvider, "ALIBABA_CLOUD_OIDC_TOKEN_FILE", "TOKENFILE", "ALIBABA_CLOUD_ROLE_ARN", profileRole}, roleARN: "-",
-			wantSource: "OIDC provider", wantCalls: []string{"AssumeRoleWithOIDC::" + profileRole}},
+		// ALIBABA_CLOUD_ROLE_ARN is ossmount's --role-arn, read once by the
+		// flag table into Config.RoleARN.
+		{name: "role env is the flag's", env: []string{"ALIBABA_CLOUD_OIDC_PROVIDER_ARN", oidcProvider, "ALIBABA_CLOUD_OIDC_TOKEN_FILE", "TOKENFILE", "ALIBABA_CLOUD_ROLE_ARN", profileRole}, roleARN: "-",
+			wantErr: "no role ARN"},
 		{name: "cli current", cli: true, ini: true, imds: "v2", wantSource: `profile "main"`, wantCalls: []string{"AssumeRole:" + fileAK + ":" + testRole}},
 		{name: "cli sts token", cli: true, profile: "sts", wantSource: `profile "sts"`, wantCalls: []string{"AssumeRole:" + imdsAK + ":" + testRole}},
 		{name: "cli env profile", cli: true, env: []string{"ALIBABA_CLOUD_PROFILE", "sts"}, wantSource: `profile "sts"`, wantCalls: []string{"AssumeRole:" + imdsAK + ":" + testRole}},
+		// As in credentials-go, ALIBABA_CLOUD_PROFILE picks a profile in both
+		// files and ALIBABA_CLOUD_CREDENTIALS_FILE names the INI file; neither
+		// skips the sources before the files.
+		{name: "env key before env profile", cli: true, env: []string{"ALIBABA_CLOUD_PROFILE", "sts", "ALIBABA_CLOUD_ACCESS_KEY_ID", testAK, "ALIBABA_CLOUD_ACCESS_KEY_SECRET", testSecret},
+			wantSource: "environment ALIBABA_CLOUD_ACCESS_KEY_ID", wantCalls: []string{"AssumeRole:" + testAK + ":" + testRole}},
+		{name: "ini env profile", ini: true, env: []string{"ALIBABA_CLOUD_PROFILE", "role"}, roleARN: "-", wantSource: "section [role]",
+			wantCalls: []string{"AssumeRole:" + fileAK + ":" + profileRole}},
+		{name: "ini file from env", ini: true, iniAt: "elsewhere.ini", env: []string{"ALIBABA_CLOUD_CREDENTIALS_FILE", "HOMEDIR/elsewhere.ini"},
+			wantSource: "elsewhere.ini section [default]", wantCalls: []string{"AssumeRole:" + fileAK + ":" + testRole}},
+		{name: "env key before env ini file", ini: true, iniAt: "elsewhere.ini",
+			env:        []string{"ALIBABA_CLOUD_CREDENTIALS_FILE", "HOMEDIR/elsewhere.ini", "ALIBABA_CLOUD_ACCESS_KEY_ID", testAK, "ALIBABA_CLOUD_ACCESS_KEY_SECRET", testSecret},
+			wantSource: "environment ALIBABA_CLOUD_ACCESS_KEY_ID", wantCalls: []string{"AssumeRole:" + testAK + ":" + testRole}},
 		{name: "cli role as target", cli: true, profile: "role", roleARN: "-", wantSource: `profile "role"`, wantCalls: []string{"AssumeRole:" + fileAK + ":" + profileRole}},
 		{name: "cli role chained", cli: true, profile: "role", wantSource: "via role " + profileRole,
 			wantCalls: []string{"AssumeRole:" + fileAK + ":" + profileRole, "AssumeRole:STS.key1:" + testRole}},
@@ -149,13 +165,13 @@ func TestSources(t *testing.T) {
 			f.oidc = "eyJ.oidc.jwt"
 			env := map[string]string{"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"}
 			for i := 0; i+1 < len(tt.env); i += 2 {
-				env[tt.env[i]] = strings.ReplaceAll(tt.env[i+1], "TOKENFILE", tokenFile)
+				env[tt.env[i]] = strings.NewReplacer("TOKENFILE", tokenFile, "HOMEDIR", home).Replace(tt.env[i+1])
 			}
 			if tt.cli {
 				writeFile(t, filepath.Join(home, ".aliyun", "config.json"), cli)
 			}
 			if tt.ini {
-				writeFile(t, filepath.Join(home, ".alibabacloud", "credentials"), ini)
+				writeFile(t, filepath.Join(home, cmp.Or(tt.iniAt, ".alibabacloud/credentials")), ini)
 			}
 			cfg := Config{RoleARN: testRole, Policy: testPolicy, STSEndpoint: f.srv.URL, HomeDir: home, Profile: tt.profile}
 			if tt.roleARN == "-" {

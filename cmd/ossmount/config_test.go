@@ -116,3 +116,23 @@ func TestUnparsableValueIsOneLine(t *testing.T) {
 		}
 	}
 }
+
+// ALIBABA_CLOUD_PROFILE and ALIBABA_CLOUD_CREDENTIALS_FILE belong to the
+// credential chain, which reads them as the official one does (the profile
+// picks a section in either file, the file names the INI file, and neither
+// skips the environment key or the ECS role). Only --profile and
+// --credentials-file limit the search to files.
+func TestChainEnvironmentIsLeftToCreds(t *testing.T) {
+	t.Setenv("ALIBABA_CLOUD_PROFILE", "envprofile")
+	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_FILE", "/env/credentials")
+	s, err := settingsFor(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.creds.Profile != "" || s.creds.CredentialsFile != "" {
+		t.Errorf("environment became explicit choices: Profile %q, CredentialsFile %q", s.creds.Profile, s.creds.CredentialsFile)
+	}
+	if s, err = settingsFor(t, "--profile", "p", "--credentials-file", "/f"); err != nil || s.creds.Profile != "p" || s.creds.CredentialsFile != "/f" {
+		t.Errorf("flags: Profile %q, CredentialsFile %q, %v", s.creds.Profile, s.creds.CredentialsFile, err)
+	}
+}

@@ -28,8 +28,11 @@ func mountFlags() []cli.Flag {
 		&cli.StringFlag{Name: "sts-endpoint", EnvVars: []string{"ALIBABA_CLOUD_STS_ENDPOINT"}, Usage: "STS endpoint (default https://sts.aliyuncs.com)"},
 		&cli.DurationFlag{Name: "duration", Value: creds.DefaultDuration, Usage: "requested token lifetime (15m to 12h; renewed before it ends)"},
 		&cli.StringFlag{Name: "policy-file", Usage: "session policy JSON to request instead of the generated read-only one"},
-		&cli.StringFlag{Name: "credentials-file", EnvVars: []string{"ALIBABA_CLOUD_CREDENTIALS_FILE"}, Usage: "source credential INI file (default ~/.alibabacloud/credentials)"},
-		&cli.StringFlag{Name: "profile", EnvVars: []string{"ALIBABA_CLOUD_PROFILE"}, Usage: "profile in the credentials or CLI config file"},
+		// ALIBABA_CLOUD_CREDENTIALS_FILE and ALIBABA_CLOUD_PROFILE are read by
+		// the credential chain (creds), as the official SDK reads them; these
+		// flags are explicit choices that limit the search to files.
+		&cli.StringFlag{Name: "credentials-file", Usage: "source credential file (INI or the CLI's config.json), the only one searched (without it the chain reads $ALIBABA_CLOUD_CREDENTIALS_FILE or ~/.alibabacloud/credentials)"},
+		&cli.StringFlag{Name: "profile", Usage: "profile in the credentials or CLI config file; only files are searched (without it the chain uses $ALIBABA_CLOUD_PROFILE)"},
 		&cli.BoolFlag{Name: "foreground", Aliases: []string{"f"}, Usage: "stay in the foreground; without it ossmount returns once the mount is live"},
 		&cli.BoolFlag{Name: "allow-other", Usage: "let users other than the mounting user see the files"},
 		&cli.UintFlag{Name: "uid", Usage: "owner shown for files and directories (0 to 4294967294)", DefaultText: "the mounting user"},
