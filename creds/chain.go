@@ -1,6 +1,7 @@
 package creds
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,10 +24,11 @@ type source struct {
 // every exchange because kubelet rotates it.
 type oidcSource struct {
 	providerARN, tokenFile string
+	readTimeout            time.Duration // 0 means fileReadTimeout
 }
 
 func (o *oidcSource) token() (Secret, error) {
-	b, err := readSmallFile(o.tokenFile)
+	b, err := readSmallFile(o.tokenFile, cmp.Or(o.readTimeout, fileReadTimeout))
 	if err != nil {
 		return Secret{}, fmt.Errorf("creds: read OIDC token file: %w", err)
 	}

@@ -53,8 +53,9 @@ type Config struct {
 	// Logger gets lifecycle (Info: renewed until T) and degradation (Warn:
 	// renewal failed) records; nil discards.
 	Logger *slog.Logger
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock is the time renewals are scheduled by; nil means the system
+	// clock.
+	Clock Clock
 	// RefreshFraction: renew once this fraction of the token's lifetime
 	// (from the returned Expiration) remains, but never later than
 	// min(180 s, two thirds of the lifetime) before expiry (reference 8.3); plus up
@@ -69,8 +70,8 @@ func (c *Config) fill() error {
 	if c.Getenv == nil {
 		c.Getenv = os.Getenv
 	}
-	if c.Now == nil {
-		c.Now = time.Now
+	if c.Clock == nil {
+		c.Clock = realClock{}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -81,7 +82,7 @@ func (c *Config) fill() error {
 		c.HTTPClient = &http.Client{Transport: t}
 	}
 	if c.RoleSessionName == "" {
-		c.RoleSessionName = fmt.Sprintf("ossmount-%d", c.Now().Unix())
+		c.RoleSessionName = fmt.Sprintf("ossmount-%d", c.Clock.Now().Unix())
 	}
 	if c.Duration == 0 {
 		c.Duration = DefaultDuration

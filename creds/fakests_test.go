@@ -23,6 +23,7 @@ type fakeSTS struct {
 	t        *testing.T
 	srv      *httptest.Server
 	lifetime time.Duration
+	now      func() time.Time // Expiration is issued from it; guarded by mu
 
 	failNext   atomic.Int64 // fail this many requests, then heal
 	failAlways atomic.Bool
@@ -44,7 +45,7 @@ type fakeSTS struct {
 
 func newFakeSTS(t *testing.T, lifetime time.Duration) *fakeSTS {
 	t.Helper()
-	f := &fakeSTS{t: t, lifetime: lifetime, failCode: "ServiceUnavailable", failStatus: 503,
+	f := &fakeSTS{t: t, lifetime: lifetime, now: time.Now, failCode: "ServiceUnavailable", failStatus: 503,
 		secrets: map[string]string{}, tokens: map[string]string{}, expiry: map[string]time.Time{}, nonces: map[string]bool{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(func() {
@@ -56,6 +57,16 @@ func newFakeSTS(t *testing.T, lifetime time.Duration) *fakeSTS {
 		}
 	})
 	return f
+}
+
+// simulate makes f issue tokens by clock and cfg's Manager run on it.
+func (f *fakeSTS) simulate(cfg *Config) *fakeClock {
+	clock := newFakeClock()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = clock.Now
+	cfg.Clock = clock
+	return clock
 }
 
 func (f *fakeSTS) addUser(ak, secret string) {
@@ -156,7 +167,7 @@ func (f *fakeSTS) serve(w http.ResponseWriter, r *http.Request) {
 	ak := fmt.Sprintf("STS.key%d", n)
 	secret := fmt.Sprintf("sts-secret-%d-%d", n, time.Now().UnixNano())
 	token := fmt.Sprintf("sts-token-%d-%d", n, time.Now().UnixNano())
-	exp := time.Now().Add(f.lifetime).UTC().Truncate(time.Second)
+	exp := f.now().Add(f.lifetime).UTC().Truncate(time.Second)
 	f.secrets[ak], f.tokens[ak], f.expiry[ak] = secret, token, exp
 	json.NewEncoder(w).Encode(map[string]any{
 		"RequestId":       reqID,

@@ -26,7 +26,7 @@ func readSecretFile(path string, logger *slog.Logger) ([]byte, error) {
 	case mode&0o044 != 0:
 		logger.Warn("source credential file is readable by others; run chmod 600 on it", "file", path, "mode", fmt.Sprintf("%04o", mode))
 	}
-	return readSmallFile(path)
+	return readSmallFile(path, fileReadTimeout)
 }
 
 // cliConfig is the Alibaba Cloud CLI's ~/.aliyun/config.json (reference

@@ -26,7 +26,7 @@ const (
 // and hands it out. It implements Provider and Invalidator.
 type Manager struct {
 	log    *slog.Logger
-	now    func() time.Time
+	clock  Clock
 	frac   float64
 	sts    *stsClient
 	src    source
@@ -79,7 +79,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	sts := &stsClient{endpoint: cfg.STSEndpoint, http: cfg.HTTPClient, now: cfg.Now}
+	sts := &stsClient{endpoint: cfg.STSEndpoint, http: cfg.HTTPClient, now: cfg.Clock.Now}
 	r := &resolver{cfg: cfg, sts: sts, imds: &imds{
 		endpoint:   cfg.ECSMetadataEndpoint,
 		http:       cfg.HTTPClient,
@@ -98,7 +98,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	}
 	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m := &Manager{
-		log: cfg.Logger, now: cfg.Now, frac: cfg.RefreshFraction, sts: sts, src: src,
+		log: cfg.Logger, clock: cfg.Clock, frac: cfg.RefreshFraction, sts: sts, src: src,
 		params: assumeParams{RoleARN: roleARN, SessionName: cfg.RoleSessionName, Duration: cfg.Duration, Policy: cfg.Policy},
 		ctx:    base, cancel: cancel, kick: make(chan struct{}, 1),
 	}
@@ -137,7 +137,7 @@ func (m *Manager) assume(ctx context.Context) (assumeResult, error) {
 	if err != nil {
 		return assumeResult{}, err
 	}
-	if now := m.now(); !res.Creds.Expiration.After(now) {
+	if now := m.clock.Now(); !res.Creds.Expiration.After(now) {
 		return assumeResult{}, fmt.Errorf("creds: STS returned a token that expires at %s, not after now (%s): check the clock (request id %s)",
 			res.Creds.Expiration.Format(time.RFC3339), now.UTC().Format(time.RFC3339), res.RequestID)
 	}
@@ -147,7 +147,7 @@ func (m *Manager) assume(ctx context.Context) (assumeResult, error) {
 // store makes res the current token and schedules its renewal.
 func (m *Manager) store(res assumeResult) {
 	c := res.Creds
-	now := m.now()
+	now := m.clock.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.cur.Store(&c)
@@ -166,7 +166,7 @@ func (m *Manager) store(res assumeResult) {
 func (m *Manager) Retrieve(ctx context.Context) (Credentials, error) {
 	for range 3 {
 		c := m.cur.Load()
-		if !c.Expired(m.now()) && m.invalid.Load() != c {
+		if !c.Expired(m.clock.Now()) && m.invalid.Load() != c {
 			return *c, nil
 		}
 		r, err := m.renewalFor(c)
@@ -182,7 +182,7 @@ func (m *Manager) Retrieve(ctx context.Context) (Credentials, error) {
 		case <-r.done:
 		}
 		if r.err != nil {
-			if c := m.cur.Load(); !c.Expired(m.now()) {
+			if c := m.cur.Load(); !c.Expired(m.clock.Now()) {
 				return *c, nil
 			}
 			return Credentials{}, m.expiredError(c, r.err)
@@ -203,7 +203,7 @@ func (m *Manager) renewalFor(c *Credentials) (*renewal, error) {
 	if m.inflight != nil {
 		return m.inflight, nil
 	}
-	now := m.now()
+	now := m.clock.Now()
 	if !c.Expired(now) {
 		return nil, nil
 	}
@@ -229,7 +229,7 @@ func (m *Manager) Invalidate(stale Credentials) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.now()
+	now := m.clock.Now()
 	if m.closed || m.inflight != nil || now.Sub(m.lastForced) < forceInterval {
 		return
 	}
@@ -264,7 +264,7 @@ func (m *Manager) run(r *renewal) {
 	} else {
 		m.status.Failures++
 		m.status.LastError = err
-		m.lastFail = m.now()
+		m.lastFail = m.clock.Now()
 	}
 	m.inflight = nil
 	r.err = err

@@ -2,7 +2,6 @@ package creds
 
 import (
 	"errors"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -11,108 +10,105 @@ import (
 	"time"
 )
 
-// hammer runs n goroutines calling Retrieve for d, checking every answer
-// against the fake STS at the moment it is returned. It returns the number
-// of calls and of errors.
-func hammer(t *testing.T, m *Manager, check func(Credentials, time.Time) error, n int, d time.Duration) (calls, failures int64) {
+// hammer runs n goroutines calling Retrieve until stop closes, checking
+// every answer against the fake STS at the simulated moment it is returned:
+// the clock moves only under gate's write lock, so it stands still between
+// a Retrieve and its check. It returns the number of calls and of failures.
+func hammer(t *testing.T, m *Manager, f *fakeSTS, clock *fakeClock, gate *sync.RWMutex, n int, stop <-chan struct{}) (wait func() (calls, failures int64)) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var nCalls, nFail atomic.Int64
 	var once sync.Once
-	stop := time.Now().Add(d)
 	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(stop) {
-				c, err := m.Retrieve(t.Context())
-				now := time.Now()
-				nCalls.Add(1)
-				// Real callers do I/O between calls. A tight CPU loop of 100
-				// goroutines on 2 cores delays every network wake-up of the
-				// renewal by ~0.5 s (10 ms slices x 50 goroutines per P).
-				runtime.Gosched()
-				if err != nil {
-					nFail.Add(1)
-					once.Do(func() { t.Errorf("Retrieve: %v", err) })
-					continue
-				}
-				if err := check(c, now); err != nil {
-					nFail.Add(1)
-					once.Do(func() { t.Errorf("Retrieve returned a bad credential: %v", err) })
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return nCalls.Load(), nFail.Load()
-}
-
-func soakDuration() time.Duration {
-	if os.Getenv("OSSMOUNT_SOAK") != "" {
-		return 20 * time.Second
-	}
-	return 6 * time.Second
-}
-
-func TestManagerRenewsUnderLoad(t *testing.T) {
-	f := newFakeSTS(t, 2*time.Second)
-	m := newManager(t, baseConfig(t, f))
-	d := soakDuration()
-	calls, failures := hammer(t, m, f.check, 100, d)
-	m.Close() // settles a renewal that may be in flight
-	st := m.Status()
-	t.Logf("%d Retrieve calls, %d failures, %d STS requests, status %+v", calls, failures, f.requests.Load(), st)
-	if failures != 0 {
-		t.Fatalf("%d of %d calls failed", failures, calls)
-	}
-	// One AssumeRole per renewal (plus the first), not per caller. Close may
-	// have cancelled one renewal, which then counts as a failure.
-	if st.Failures > 1 {
-		t.Errorf("status has failures: %+v", st)
-	}
-	if got, lo := f.requests.Load(), int64(st.Renewals+1); got < lo || got > lo+int64(st.Failures) {
-		t.Errorf("STS requests = %d, want renewals+1 = %d (+%d cancelled by Close)", got, lo, st.Failures)
-	}
-	// Tokens live 1-2 s (Expiration has whole seconds); renewal at about
-	// a third of the lifetime gives between d/2s and d/0.3s renewals.
-	if lo, hi := int(d/(2*time.Second)), int(d/(300*time.Millisecond)); st.Renewals < lo || st.Renewals > hi {
-		t.Errorf("renewals = %d, want within [%d, %d]", st.Renewals, lo, hi)
-	}
-}
-
-func TestManagerOutageWhileValid(t *testing.T) {
-	f := newFakeSTS(t, 6*time.Second)
-	m := newManager(t, baseConfig(t, f))
-	f.failNext.Store(2) // the first two renewal attempts fail
-	var wg sync.WaitGroup
-	done := make(chan struct{})
-	var bad atomic.Int64
-	for range 20 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				select {
-				case <-done:
+				case <-stop:
 					return
 				default:
 				}
+				gate.RLock()
 				c, err := m.Retrieve(t.Context())
 				if err == nil {
-					err = f.check(c, time.Now())
+					err = f.check(c, clock.Now())
 				}
-				if err != nil && bad.Add(1) == 1 {
-					t.Errorf("Retrieve during an outage with a valid token: %v", err)
+				gate.RUnlock()
+				nCalls.Add(1)
+				runtime.Gosched() // real callers do I/O between calls
+				if err != nil {
+					nFail.Add(1)
+					once.Do(func() { t.Errorf("Retrieve: %v", err) })
 				}
 			}
 		}()
 	}
-	eventually(t, 15*time.Second, "no successful renewal after the outage", func() bool { return m.Status().Renewals >= 1 })
-	close(done)
-	wg.Wait()
+	return func() (int64, int64) { wg.Wait(); return nCalls.Load(), nFail.Load() }
+}
+
+// advance moves clock to its next timer while no hammer is between a
+// Retrieve and its check.
+func advance(t *testing.T, clock *fakeClock, gate *sync.RWMutex) time.Duration {
+	t.Helper()
+	gate.Lock()
+	defer gate.Unlock()
+	return clock.fireNext(t)
+}
+
+// Twenty renewals of a one-hour token on simulated time, under 100 callers:
+// each renewal comes when a fifth of the lifetime (plus up to 20% jitter)
+// remains, no caller ever gets an expired token, and STS sees one
+// AssumeRole per renewal, not one per caller.
+func TestManagerRenewsUnderLoad(t *testing.T) {
+	f := newFakeSTS(t, time.Hour)
+	cfg := baseConfig(t, f)
+	clock := f.simulate(&cfg)
+	m := newManager(t, cfg)
+	var gate sync.RWMutex
+	stop := make(chan struct{})
+	wait := hammer(t, m, f, clock, &gate, 100, stop)
+	const renewals = 20
+	for i := 1; i <= renewals; i++ {
+		// Expiration has whole seconds, so a lifetime is up to 1 s short.
+		if d := advance(t, clock, &gate); d < 45*time.Minute+36*time.Second-time.Second || d > 48*time.Minute {
+			t.Errorf("renewal %d came after %v, want 45m36s..48m (1h token, 12m..14m24s ahead)", i, d)
+		}
+		eventually(t, 10*time.Second, "the renewal did not happen", func() bool { return m.Status().Renewals == i })
+	}
+	close(stop)
+	calls, failures := wait()
 	st := m.Status()
-	if st.Failures != 2 || st.LastError != nil {
+	t.Logf("%d Retrieve calls, %d failures, %d STS requests, status %+v", calls, failures, f.requests.Load(), st)
+	if failures != 0 || st.Failures != 0 {
+		t.Fatalf("%d of %d calls failed; status %+v", failures, calls, st)
+	}
+	if got := f.requests.Load(); got != renewals+1 {
+		t.Errorf("STS requests = %d, want renewals+1 = %d", got, renewals+1)
+	}
+}
+
+// STS fails the first two renewal attempts while the token is still valid:
+// callers keep the valid token, and the refresher retries with backoff.
+func TestManagerOutageWhileValid(t *testing.T) {
+	f := newFakeSTS(t, time.Hour)
+	cfg := baseConfig(t, f)
+	clock := f.simulate(&cfg)
+	m := newManager(t, cfg)
+	f.failNext.Store(2) // the first two renewal attempts fail
+	var gate sync.RWMutex
+	stop := make(chan struct{})
+	wait := hammer(t, m, f, clock, &gate, 20, stop)
+	for attempt := 1; attempt <= 3; attempt++ {
+		advance(t, clock, &gate)
+		eventually(t, 10*time.Second, "no renewal attempt", func() bool { st := m.Status(); return st.Failures+st.Renewals == attempt })
+	}
+	close(stop)
+	if _, failures := wait(); failures != 0 {
+		t.Errorf("%d Retrieve calls failed during an outage with a valid token", failures)
+	}
+	st := m.Status()
+	if st.Failures != 2 || st.Renewals != 1 || st.LastError != nil {
 		t.Errorf("status = %+v, want 2 failures then a success", st)
 	}
 	if got := f.requests.Load(); got != 4 {
@@ -121,13 +117,16 @@ func TestManagerOutageWhileValid(t *testing.T) {
 }
 
 func TestManagerOutagePastExpiry(t *testing.T) {
-	f := newFakeSTS(t, 2*time.Second)
-	m := newManager(t, baseConfig(t, f))
+	f := newFakeSTS(t, time.Hour)
+	cfg := baseConfig(t, f)
+	clock := f.simulate(&cfg)
+	m := newManager(t, cfg)
 	first, err := m.Retrieve(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.failAlways.Store(true)
+	clock.Advance(time.Hour)
 	var lastErr error
 	eventually(t, 10*time.Second, "Retrieve never failed after expiry", func() bool {
 		_, lastErr = m.Retrieve(t.Context())
@@ -154,10 +153,11 @@ func TestManagerOutagePastExpiry(t *testing.T) {
 	f.failAlways.Store(false)
 	var c Credentials
 	eventually(t, 10*time.Second, "no recovery after STS came back", func() bool {
+		clock.Advance(forceInterval) // past the pause between forced renewals
 		c, err = m.Retrieve(t.Context())
 		return err == nil
 	})
-	if err := f.check(c, time.Now()); err != nil {
+	if err := f.check(c, clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if c.AccessKeyID == first.AccessKeyID {
@@ -168,24 +168,10 @@ func TestManagerOutagePastExpiry(t *testing.T) {
 	}
 }
 
-// fakeClock is an injectable clock for rate limits.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestManagerInvalidate(t *testing.T) {
 	f := newFakeSTS(t, time.Hour)
-	clock := &fakeClock{t: time.Now()}
 	cfg := baseConfig(t, f)
-	cfg.Now = clock.Now
+	clock := f.simulate(&cfg)
 	m := newManager(t, cfg)
 	first, _ := m.Retrieve(t.Context())
 
@@ -206,7 +192,7 @@ func TestManagerInvalidate(t *testing.T) {
 	if c, _ := m.Retrieve(t.Context()); c.AccessKeyID != second.AccessKeyID || f.requests.Load() != 2 {
 		t.Fatalf("rate limit not applied: %s, %d requests", c.AccessKeyID, f.requests.Load())
 	}
-	clock.Add(2 * time.Second)
+	clock.Advance(2 * time.Second)
 	m.Invalidate(second)
 	third, err := m.Retrieve(t.Context())
 	if err != nil || third.AccessKeyID == second.AccessKeyID || f.requests.Load() != 3 {
@@ -218,17 +204,19 @@ func TestManagerInvalidate(t *testing.T) {
 }
 
 func TestManagerCloseStopsRenewals(t *testing.T) {
-	f := newFakeSTS(t, 2*time.Second)
-	m, err := New(t.Context(), baseConfig(t, f))
+	f := newFakeSTS(t, time.Hour)
+	cfg := baseConfig(t, f)
+	clock := f.simulate(&cfg)
+	m, err := New(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.Close()
 	n := f.requests.Load()
-	eventually(t, 5*time.Second, "token did not expire", func() bool {
-		c := m.cur.Load()
-		return c.Expired(time.Now())
-	})
+	clock.Advance(2 * time.Hour) // would fire any renewal timer left behind
+	if _, ok := clock.next(); ok {
+		t.Error("a timer is pending after Close")
+	}
 	if _, err := m.Retrieve(t.Context()); !errors.Is(err, ErrClosed) {
 		t.Errorf("Retrieve after Close = %v, want ErrClosed", err)
 	}

@@ -18,18 +18,18 @@ const fileReadTimeout = 5 * time.Second
 // are a few KB.
 const maxFileSize = 1 << 20
 
-// readSmallFile reads a token or credentials file within fileReadTimeout.
+// readSmallFile reads a token or credentials file within timeout.
 // It opens non-blocking, so that opening a FIFO without a writer returns at
 // once (and reads as empty), and puts a read deadline on anything pollable.
 // A regular file cannot block and takes no deadline. (A hung network file
 // system can still block a read: nothing in user space bounds that.)
-func readSmallFile(path string) ([]byte, error) {
+func readSmallFile(path string, timeout time.Duration) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	_ = f.SetReadDeadline(time.Now().Add(fileReadTimeout)) // os.ErrNoDeadline for regular files
+	_ = f.SetReadDeadline(time.Now().Add(timeout)) // os.ErrNoDeadline for regular files
 	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)

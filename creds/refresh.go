@@ -57,16 +57,16 @@ func (m *Manager) refresher() {
 		if retryAt.After(at) {
 			at = retryAt
 		}
-		if wait := at.Sub(m.now()); wait > 0 {
-			t := time.NewTimer(wait)
+		if wait := at.Sub(m.clock.Now()); wait > 0 {
+			fired, stop := m.clock.NewTimer(wait)
 			select {
 			case <-m.ctx.Done():
-				t.Stop()
+				stop()
 				return
 			case <-m.kick:
-				t.Stop()
+				stop()
 				continue
-			case <-t.C:
+			case <-fired:
 				continue // re-check: the schedule may have moved meanwhile
 			}
 		}
@@ -84,7 +84,7 @@ func (m *Manager) refresher() {
 		}
 		if r.err != nil {
 			failures++
-			retryAt = m.now().Add(retryDelay(failures, life))
+			retryAt = m.clock.Now().Add(retryDelay(failures, life))
 			continue
 		}
 		failures, retryAt = 0, time.Time{}

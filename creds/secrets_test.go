@@ -16,7 +16,7 @@ import (
 // failures and transport failures with a source triple that has a token,
 // capturing every log record and error text, and greps them for secrets.
 func TestSecretsNeverLeak(t *testing.T) {
-	f := newFakeSTS(t, 2*time.Second)
+	f := newFakeSTS(t, time.Hour)
 	f.addUser(imdsAK, imdsSecret)
 	f.mu.Lock()
 	f.tokens[imdsAK] = imdsToken
@@ -26,6 +26,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Getenv: envMap("ALIBABA_CLOUD_ACCESS_KEY_ID", imdsAK, "ALIBABA_CLOUD_ACCESS_KEY_SECRET", imdsSecret,
 			"ALIBABA_CLOUD_SECURITY_TOKEN", imdsToken, "ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")}
+	clock := f.simulate(&cfg)
 	m := newManager(t, cfg)
 	var texts []string
 	c, err := m.Retrieve(t.Context())
@@ -35,8 +36,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 	js, _ := json.Marshal(c)
 	texts = append(texts, fmt.Sprintf("%v %+v %#v %s", c, c, c, js))
 	cfg.Logger.Info("credentials", "creds", c, "secret", c.AccessKeySecret)
+	clock.fireNext(t)
 	eventually(t, 10*time.Second, "no renewal", func() bool { return m.Status().Renewals >= 1 })
 	f.failAlways.Store(true)
+	clock.Advance(time.Hour)
 	eventually(t, 10*time.Second, "no failure", func() bool { _, err := m.Retrieve(t.Context()); return err != nil })
 	_, err = m.Retrieve(t.Context())
 	texts = append(texts, err.Error(), fmt.Sprintf("%+v", m.Status()))

@@ -121,7 +121,7 @@ func TestFileReadsAreBounded(t *testing.T) {
 		}
 		t.Cleanup(func() { w.Close() })
 		io.WriteString(w, "eyJ.oidc.jwt")
-		o := &oidcSource{providerARN: "acs:ram::1:oidc-provider/p", tokenFile: fifo}
+		o := &oidcSource{providerARN: "acs:ram::1:oidc-provider/p", tokenFile: fifo, readTimeout: 100 * time.Millisecond}
 		if _, err := guarded(t, "OIDC token read", o.token); err == nil {
 			t.Fatal("a token file that never ends was accepted")
 		}
