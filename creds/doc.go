@@ -16,7 +16,8 @@
 //     at every renewal;
 //  3. the CLI's ~/.aliyun/config.json (ALIBABA_CLOUD_CONFIG_FILE), profile
 //     Config.Profile, ALIBABA_CLOUD_PROFILE or "current"; modes AK,
-//     StsToken, RamRoleArn, EcsRamRole, OIDC;
+//     StsToken, RamRoleArn, EcsRamRole, OIDC; skipped when
+//     ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true;
 //  4. the INI file ~/.alibabacloud/credentials
 //     (ALIBABA_CLOUD_CREDENTIALS_FILE), section Config.Profile,
 //     ALIBABA_CLOUD_PROFILE or "default"; types access_key, ram_role_arn,
@@ -27,22 +28,30 @@
 //     ALIBABA_CLOUD_ECS_METADATA_DISABLED=true skips it), 1 s per probe.
 //
 // Files holding a key (3, 4 and Config.CredentialsFile) are treated as ssh
-// treats a private key: one others may write is refused, one others may
-// read is used with a warning (the OIDC token file, which Kubernetes
+// treats a private key: one group or others may write is refused, one they
+// may read is used with a warning (the OIDC token file, which Kubernetes
 // projects world-readable and which is worth nothing without the role, is
 // not checked).
 //
-// Config.CredentialsFile or Config.Profile limits the search to files. When
-// nothing is found, the error lists every place looked at. A RamRoleArn
+// Config.CredentialsFile (that file only, INI or config.json by its content)
+// or Config.Profile (3 and 4 only) limits the search to files. The
+// environment's ALIBABA_CLOUD_PROFILE and ALIBABA_CLOUD_CREDENTIALS_FILE do
+// not: as in the official chain (credentials-go), they only pick the
+// profile and the INI file at steps 3 and 4. A source that is present but
+// broken is an error, not a fall-through. When nothing is found, the error
+// lists every place looked at. A RamRoleArn
 // profile's role is the target when Config.RoleARN is empty; when another
 // role is configured the profile's role is assumed first (role chaining).
 //
 // Renewal: the token renews in the background once
 // max(RefreshFraction·lifetime, min(180 s, 2/3·lifetime)) remains, lifetime
 // taken from the returned Expiration, with up to 20% jitter earlier. A failed
-// renewal is retried with capped, jittered backoff. At most one renewal is
-// in flight; it runs on a context no caller can cancel (Close can) with its
-// own 30 s deadline.
+// renewal is retried with jittered backoff from 200 ms, capped at an eighth
+// of the lifetime within [200 ms, 30 s]. Invalidate (a server rejected the
+// token) forces a renewal, at most one a second. At most one renewal is in
+// flight; it runs on a context no caller can cancel (Close can) with its
+// own 30 s deadline. Renewals are scheduled on Config.Clock (tests simulate
+// time); the I/O deadlines below are on the real clock.
 //
 // Bounds: every wait ends. An STS call has 10 s from connection to last
 // byte, each metadata request 1 s, a renewal (source and STS) 30 s, and a
