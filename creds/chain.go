@@ -135,16 +135,22 @@ func (r *resolver) profileName(def string) string {
 	return def
 }
 
-func (r *resolver) readFile(kind, path string) ([]byte, bool, error) {
-	b, err := readSecretFile(path, r.cfg.Logger)
+// readChainFile reads the file envVar names, else ~/rel. A missing file is
+// noted in looked and is not ok; any other failure is an error.
+func (r *resolver) readChainFile(kind, envVar, rel string) (path string, data []byte, ok bool, err error) {
+	path = r.env(envVar)
+	if path == "" {
+		path = filepath.Join(r.home(), rel)
+	}
+	data, err = readSecretFile(path, r.cfg.Logger)
 	if errors.Is(err, os.ErrNotExist) {
 		r.looked = append(r.looked, kind+" "+path+" (not found)")
-		return nil, false, nil
+		return path, nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("creds: %s: %w", kind, err)
+		return path, nil, false, fmt.Errorf("creds: %s: %w", kind, err)
 	}
-	return b, true, nil
+	return path, data, true, nil
 }
 
 func (r *resolver) fromCLI(ctx context.Context) (source, bool, error) {
@@ -152,11 +158,7 @@ func (r *resolver) fromCLI(ctx context.Context) (source, bool, error) {
 		r.looked = append(r.looked, "CLI config (disabled by ALIBABA_CLOUD_CLI_PROFILE_DISABLED)")
 		return source{}, false, nil
 	}
-	path := r.env("ALIBABA_CLOUD_CONFIG_FILE")
-	if path == "" {
-		path = filepath.Join(r.home(), ".aliyun", "config.json")
-	}
-	data, ok, err := r.readFile("CLI config", path)
+	path, data, ok, err := r.readChainFile("CLI config", "ALIBABA_CLOUD_CONFIG_FILE", ".aliyun/config.json")
 	if !ok {
 		return source{}, false, err
 	}
@@ -230,11 +232,7 @@ func (r *resolver) keySource(where, id, secret, token, profileRole string, hop r
 }
 
 func (r *resolver) fromINI(ctx context.Context) (source, bool, error) {
-	path := r.env("ALIBABA_CLOUD_CREDENTIALS_FILE")
-	if path == "" {
-		path = filepath.Join(r.home(), ".alibabacloud", "credentials")
-	}
-	data, ok, err := r.readFile("credentials file", path)
+	path, data, ok, err := r.readChainFile("credentials file", "ALIBABA_CLOUD_CREDENTIALS_FILE", ".alibabacloud/credentials")
 	if !ok {
 		return source{}, false, err
 	}

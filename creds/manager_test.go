@@ -56,15 +56,22 @@ func advance(t *testing.T, clock *fakeClock, gate *sync.RWMutex) time.Duration {
 	return clock.fireNext(t)
 }
 
+// simulatedManager is a Manager of one-hour tokens from a fake STS, on
+// simulated time.
+func simulatedManager(t *testing.T) (*fakeSTS, *fakeClock, *Manager) {
+	t.Helper()
+	f := newFakeSTS(t, time.Hour)
+	cfg := baseConfig(t, f)
+	clock := f.simulate(&cfg)
+	return f, clock, newManager(t, cfg)
+}
+
 // Twenty renewals of a one-hour token on simulated time, under 100 callers:
 // each renewal comes when a fifth of the lifetime (plus up to 20% jitter)
 // remains, no caller ever gets an expired token, and STS sees one
 // AssumeRole per renewal, not one per caller.
 func TestManagerRenewsUnderLoad(t *testing.T) {
-	f := newFakeSTS(t, time.Hour)
-	cfg := baseConfig(t, f)
-	clock := f.simulate(&cfg)
-	m := newManager(t, cfg)
+	f, clock, m := simulatedManager(t)
 	var gate sync.RWMutex
 	stop := make(chan struct{})
 	wait := hammer(t, m, f, clock, &gate, 100, stop)
@@ -91,10 +98,7 @@ func TestManagerRenewsUnderLoad(t *testing.T) {
 // STS fails the first two renewal attempts while the token is still valid:
 // callers keep the valid token, and the refresher retries with backoff.
 func TestManagerOutageWhileValid(t *testing.T) {
-	f := newFakeSTS(t, time.Hour)
-	cfg := baseConfig(t, f)
-	clock := f.simulate(&cfg)
-	m := newManager(t, cfg)
+	f, clock, m := simulatedManager(t)
 	f.failNext.Store(2) // the first two renewal attempts fail
 	var gate sync.RWMutex
 	stop := make(chan struct{})
@@ -117,10 +121,7 @@ func TestManagerOutageWhileValid(t *testing.T) {
 }
 
 func TestManagerOutagePastExpiry(t *testing.T) {
-	f := newFakeSTS(t, time.Hour)
-	cfg := baseConfig(t, f)
-	clock := f.simulate(&cfg)
-	m := newManager(t, cfg)
+	f, clock, m := simulatedManager(t)
 	first, err := m.Retrieve(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -169,10 +170,7 @@ func TestManagerOutagePastExpiry(t *testing.T) {
 }
 
 func TestManagerInvalidate(t *testing.T) {
-	f := newFakeSTS(t, time.Hour)
-	cfg := baseConfig(t, f)
-	clock := f.simulate(&cfg)
-	m := newManager(t, cfg)
+	f, clock, m := simulatedManager(t)
 	first, _ := m.Retrieve(t.Context())
 
 	m.Invalidate(first)
