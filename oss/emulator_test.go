@@ -66,8 +66,9 @@ func newClient(t *testing.T, s *emulator.Server, p creds.Provider, mutate ...fun
 // listAll walks every page and returns keys and prefixes in order.
 func listAll(t *testing.T, c *oss.Client, in oss.ListInput) (keys, prefixes []string, pages int) {
 	t.Helper()
-	for page, err := range c.ListPages(context.Background(), in) {
-		if err != nil {
+	for page := (oss.ListPage{IsTruncated: true}); page.IsTruncated; in.ContinuationToken = page.NextContinuationToken {
+		var err error
+		if page, err = c.List(context.Background(), in); err != nil {
 			t.Fatalf("list %+v: %v", in, err)
 		}
 		pages++
@@ -78,6 +79,9 @@ func listAll(t *testing.T, c *oss.Client, in oss.ListInput) (keys, prefixes []st
 			keys = append(keys, o.Key)
 		}
 		prefixes = append(prefixes, page.CommonPrefixes...)
+		if page.IsTruncated && page.NextContinuationToken == in.ContinuationToken {
+			t.Fatalf("list %+v: the continuation token did not advance", in)
+		}
 	}
 	return keys, prefixes, pages
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"net/url"
 	"strconv"
 	"strings"
@@ -60,29 +59,6 @@ func (c *Client) List(ctx context.Context, in ListInput) (ListPage, error) {
 	c.log.Debug("oss: list", "op", "list", "key", in.Prefix, "objects", len(page.Objects),
 		"prefixes", len(page.CommonPrefixes), "truncated", page.IsTruncated)
 	return page, nil
-}
-
-// ListPages iterates over the pages of a listing, following
-// NextContinuationToken from in.ContinuationToken (or the start) to the last
-// page. An error is yielded once, with a zero page, and ends the iteration.
-func (c *Client) ListPages(ctx context.Context, in ListInput) iter.Seq2[ListPage, error] {
-	return func(yield func(ListPage, error) bool) {
-		for {
-			page, err := c.List(ctx, in)
-			if err != nil {
-				yield(ListPage{}, err)
-				return
-			}
-			if !yield(page, nil) || !page.IsTruncated {
-				return
-			}
-			if page.NextContinuationToken == in.ContinuationToken {
-				yield(ListPage{}, fmt.Errorf("oss: list %q: continuation token did not advance", in.Prefix))
-				return
-			}
-			in.ContinuationToken = page.NextContinuationToken
-		}
-	}
 }
 
 // listQuery encodes the ListObjectsV2 parameters, leaving out empty ones.
