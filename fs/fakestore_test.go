@@ -159,7 +159,7 @@ func (s *fakeStore) List(ctx context.Context, in oss.ListInput) (oss.ListPage, e
 		o := s.objects[k]
 		page.Objects = append(page.Objects, oss.ObjectInfo{
 			Key: k, Size: int64(len(o.data)), ETag: o.etag, LastModified: o.mtime,
-			StorageClass: "Standard", ObjectType: "Normal",
+			ObjectType: "Normal",
 		})
 	}
 	s.mu.Unlock()
@@ -186,7 +186,7 @@ func (s *fakeStore) Head(ctx context.Context, key string) (oss.ObjectInfo, error
 	}
 	return oss.ObjectInfo{
 		Key: key, Size: int64(len(o.data)), ETag: o.etag, LastModified: o.mtime,
-		StorageClass: "Standard", ObjectType: "Normal", ContentType: "application/octet-stream",
+		ObjectType: "Normal",
 	}, nil
 }
 

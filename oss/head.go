@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/ossmount/ossmount/creds"
 )
@@ -53,26 +52,9 @@ func objectInfoFromHeader(key string, h http.Header, contentLength int64) (Objec
 	if size < 0 {
 		return ObjectInfo{}, fmt.Errorf("no content-length in the answer")
 	}
-	o := ObjectInfo{
-		Key:          key,
-		Size:         size,
-		ETag:         h.Get("Etag"),
-		StorageClass: h.Get("X-Oss-Storage-Class"),
-		ObjectType:   h.Get("X-Oss-Object-Type"),
-		ContentType:  h.Get("Content-Type"),
-		CRC64:        h.Get("X-Oss-Hash-Crc64ecma"),
-	}
+	o := ObjectInfo{Key: key, Size: size, ETag: h.Get("Etag"), ObjectType: h.Get("X-Oss-Object-Type")}
 	if t, err := http.ParseTime(h.Get("Last-Modified")); err == nil {
 		o.LastModified = t.UTC()
-	}
-	for k, vs := range h {
-		low := strings.ToLower(k)
-		if name, ok := strings.CutPrefix(low, "x-oss-meta-"); ok && len(vs) > 0 {
-			if o.Meta == nil {
-				o.Meta = make(map[string]string)
-			}
-			o.Meta[name] = strings.Join(vs, ",")
-		}
 	}
 	return o, nil
 }

@@ -95,7 +95,6 @@ type listResult struct {
 		ETag         string `xml:"ETag"`
 		Type         string `xml:"Type"`
 		Size         string `xml:"Size"`
-		StorageClass string `xml:"StorageClass"`
 	} `xml:"Contents"`
 	CommonPrefixes []struct {
 		Prefix string `xml:"Prefix"`
@@ -154,7 +153,6 @@ func parseListXMLStd(body []byte) (ListPage, error) {
 		o.Size = size
 		o.ETag = strings.TrimSpace(ct.ETag)
 		o.LastModified = parseListTime(ct.LastModified)
-		o.StorageClass = strings.TrimSpace(ct.StorageClass)
 		o.ObjectType = strings.TrimSpace(ct.Type)
 		page.Objects = append(page.Objects, o)
 	}

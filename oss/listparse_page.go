@@ -171,7 +171,7 @@ func (l *listLexer) skip() error {
 // contents reads one Contents element: everything but the key, which
 // waits for EncodingType, is converted here.
 func (l *listLexer) contents() (ObjectInfo, []byte, error) {
-	var key, lastModified, etag, typ, size, class []byte
+	var key, lastModified, etag, typ, size []byte
 	for {
 		kind, name, err := l.next(false)
 		if err != nil {
@@ -194,8 +194,6 @@ func (l *listLexer) contents() (ObjectInfo, []byte, error) {
 			typ, err = l.field()
 		case "Size":
 			size, err = l.field()
-		case "StorageClass":
-			class, err = l.field()
 		default:
 			err = l.skip()
 		}
@@ -211,7 +209,6 @@ func (l *listLexer) contents() (ObjectInfo, []byte, error) {
 		Size:         n,
 		ETag:         string(bytes.TrimSpace(etag)),
 		LastModified: parseListTimeBytes(lastModified),
-		StorageClass: internListValue(bytes.TrimSpace(class)),
 		ObjectType:   internListValue(bytes.TrimSpace(typ)),
 	}, key, nil
 }
@@ -297,22 +294,12 @@ func daysInMonth(year, month int) int {
 	return 31
 }
 
-// internListValue returns StorageClass and Type values without allocating
+// internListValue returns Type values without allocating
 // for the common ones.
 func internListValue(b []byte) string {
 	switch string(b) {
 	case "":
 		return ""
-	case "Standard":
-		return "Standard"
-	case "IA":
-		return "IA"
-	case "Archive":
-		return "Archive"
-	case "ColdArchive":
-		return "ColdArchive"
-	case "DeepColdArchive":
-		return "DeepColdArchive"
 	case "Normal":
 		return "Normal"
 	case "Multipart":

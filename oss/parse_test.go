@@ -28,10 +28,10 @@ func TestParseListXML(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := ObjectInfo{Key: "a/x y\x01文", Size: 25, ETag: `"35A27C2B9EAEEB6F48FD7FB5861D0000"`,
-		LastModified: time.Date(2020, 5, 18, 5, 45, 47, 0, time.UTC), StorageClass: "Standard", ObjectType: "Normal"}
+		LastModified: time.Date(2020, 5, 18, 5, 45, 47, 0, time.UTC), ObjectType: "Normal"}
 	if len(page.Objects) != 1 || page.Objects[0].Key != want.Key || page.Objects[0].Size != want.Size ||
 		page.Objects[0].ETag != want.ETag || !page.Objects[0].LastModified.Equal(want.LastModified) ||
-		page.Objects[0].StorageClass != want.StorageClass || page.Objects[0].ObjectType != want.ObjectType {
+		page.Objects[0].ObjectType != want.ObjectType {
 		t.Errorf("objects %+v, want %+v", page.Objects, want)
 	}
 	if !slices.Equal(page.CommonPrefixes, []string{"a/b c/"}) || !page.IsTruncated || page.NextContinuationToken != "CgJi+Yw--" {

@@ -359,20 +359,15 @@ func TestHeadFromHeaders(t *testing.T) {
 		h.Set("Content-Length", "1234")
 		h.Set("ETag", `"E"`)
 		h.Set("Last-Modified", "Fri, 13 Nov 2015 14:47:53 GMT")
-		h.Set("Content-Type", "image/png")
 		h.Set("X-Oss-Object-Type", "Multipart")
-		h.Set("X-Oss-Storage-Class", "IA")
-		h.Set("X-Oss-Hash-Crc64ecma", "123")
-		h.Set("X-Oss-Meta-Color", "red")
 	}))
 	defer srv.Close()
 	info, err := testClient(t, srv, nil).Head(context.Background(), "a b")
 	want := ObjectInfo{Key: "a b", Size: 1234, ETag: `"E"`, LastModified: time.Date(2015, 11, 13, 14, 47, 53, 0, time.UTC),
-		ContentType: "image/png", ObjectType: "Multipart", StorageClass: "IA", CRC64: "123"}
-	if err != nil || info.Meta["color"] != "red" {
-		t.Fatalf("%+v, %v", info, err)
+		ObjectType: "Multipart"}
+	if err != nil {
+		t.Fatal(err)
 	}
-	info.Meta = nil
 	if fmt.Sprint(info) != fmt.Sprint(want) {
 		t.Fatalf("got  %+v\nwant %+v", info, want)
 	}

@@ -2,19 +2,14 @@ package oss
 
 import "time"
 
-// ObjectInfo is what a listing or a HeadObject says about one object. A
-// listing fills Key, Size, ETag, LastModified, StorageClass and ObjectType;
-// HeadObject fills every field.
+// ObjectInfo is what a listing or a HeadObject says about one object: the
+// fields ossmount reads, and no others (each costs on every listed name).
 type ObjectInfo struct {
 	Key          string
 	Size         int64
 	ETag         string // as the server sends it, with quotes
 	LastModified time.Time
-	StorageClass string
-	ObjectType   string            // Normal, Multipart, Appendable, Symlink
-	ContentType  string            // HeadObject only
-	CRC64        string            // x-oss-hash-crc64ecma, decimal; HeadObject only
-	Meta         map[string]string // x-oss-meta-*, names lower-cased; HeadObject only
+	ObjectType   string // Normal, Multipart, Appendable, Symlink
 }
 
 // ListInput is one ListObjectsV2 request. Keys in the answer are decoded.
