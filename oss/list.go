@@ -1,6 +1,7 @@
 package oss
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -152,7 +153,7 @@ func parseListXMLStd(body []byte) (ListPage, error) {
 		}
 		o.Size = size
 		o.ETag = strings.TrimSpace(ct.ETag)
-		o.LastModified = parseListTime(ct.LastModified)
+		o.LastModified = parseListTime([]byte(ct.LastModified))
 		o.ObjectType = strings.TrimSpace(ct.Type)
 		page.Objects = append(page.Objects, o)
 	}
@@ -170,13 +171,14 @@ func parseListXMLStd(body []byte) (ListPage, error) {
 }
 
 // parseListTime parses an ISO 8601 LastModified; an unparsable time is
-// zero rather than a failed listing.
-func parseListTime(s string) time.Time {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+// zero rather than a failed listing. An RFC 3339 time costs no allocation.
+func parseListTime(b []byte) time.Time {
+	b = bytes.TrimSpace(b)
+	var t time.Time
+	if t.UnmarshalText(b) == nil {
 		return t.UTC()
 	}
-	if t, err := time.Parse("2006-01-02T15:04:05.000Z", s); err == nil {
+	if t, err := time.Parse("2006-01-02T15:04:05.000Z", string(b)); err == nil {
 		return t
 	}
 	return time.Time{}
