@@ -112,7 +112,7 @@ func New(cfg Config, provider creds.Provider) (*Client, error) {
 	if provider == nil {
 		return nil, errors.New("oss: new client: nil credentials provider")
 	}
-	if err := validBucket(cfg.Bucket); err != nil {
+	if err := CheckBucket(cfg.Bucket); err != nil {
 		return nil, fmt.Errorf("oss: new client: %w", err)
 	}
 	u, err := parseEndpoint(cfg.Endpoint)
@@ -188,21 +188,6 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "dev"
-}
-
-// validBucket checks OSS's bucket naming rule: 3-63 of [a-z0-9-], no '-' at
-// either end. Names therefore never contain dots or need escaping.
-func validBucket(b string) error {
-	if len(b) < 3 || len(b) > 63 || b[0] == '-' || b[len(b)-1] == '-' {
-		return fmt.Errorf("bucket %q: want 3-63 characters of a-z, 0-9 and '-', not starting or ending in '-'", b)
-	}
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return fmt.Errorf("bucket %q: want 3-63 characters of a-z, 0-9 and '-', not starting or ending in '-'", b)
-		}
-	}
-	return nil
 }
 
 // parseEndpoint accepts a URL or a bare host; a bare host means https.

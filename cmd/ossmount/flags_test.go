@@ -62,34 +62,6 @@ func TestEveryFlagIsAnOption(t *testing.T) {
 	}
 }
 
-func TestParseTarget(t *testing.T) {
-	cases := []struct {
-		in      string
-		want    target
-		wantErr bool
-	}{
-		{"bucket", target{"bucket", ""}, false},
-		{"bucket:/data/2024", target{"bucket", "data/2024/"}, false},
-		{"bucket:/data/2024/", target{"bucket", "data/2024/"}, false},
-		{"bucket:data", target{"bucket", "data/"}, false},
-		{"oss://my-bucket/a/b", target{"my-bucket", "a/b/"}, false},
-		{"bucket:/", target{"bucket", ""}, false},
-		{"Bucket", target{}, true},
-		{"-bucket", target{}, true},
-		{"ab", target{}, true},
-		{"bucket:/a//b", target{}, true},
-		{"", target{}, true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := parseTarget(tc.in)
-			if (err != nil) != tc.wantErr || (!tc.wantErr && got != tc.want) {
-				t.Fatalf("parseTarget(%q) = %+v, %v; want %+v (error %v)", tc.in, got, err, tc.want, tc.wantErr)
-			}
-		})
-	}
-}
-
 // FuzzMountOptions: no -o string may panic, and whatever is accepted comes
 // out as long flags the app knows.
 func FuzzMountOptions(f *testing.F) {

@@ -2,8 +2,9 @@ package main
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/ossmount/ossmount/oss"
 )
 
 // target is what to mount: a bucket and an optional prefix inside it.
@@ -12,9 +13,9 @@ type target struct {
 	Prefix string // "" or ending in "/", no leading "/"
 }
 
-var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
-
-// parseTarget accepts BUCKET, BUCKET:/PREFIX, BUCKET:PREFIX and oss://BUCKET/PREFIX.
+// parseTarget accepts BUCKET, BUCKET:/PREFIX, BUCKET:PREFIX and
+// oss://BUCKET/PREFIX. It sends nothing: a bad bucket name or prefix fails
+// before credentials are read or OSS is asked.
 func parseTarget(s string) (target, error) {
 	var bucket, prefix string
 	if rest, ok := strings.CutPrefix(s, "oss://"); ok {
@@ -22,12 +23,12 @@ func parseTarget(s string) (target, error) {
 	} else {
 		bucket, prefix, _ = strings.Cut(s, ":")
 	}
-	if !bucketName.MatchString(bucket) {
-		return target{}, fmt.Errorf("%q is not a bucket name: OSS bucket names are 3-63 characters of a-z, 0-9 and '-', not starting or ending with '-' (write BUCKET or BUCKET:/PREFIX)", bucket)
+	if err := oss.CheckBucket(bucket); err != nil {
+		return target{}, fmt.Errorf("%w (write BUCKET or BUCKET:/PREFIX)", err)
 	}
 	prefix = strings.Trim(prefix, "/")
-	if strings.Contains(prefix, "//") {
-		return target{}, fmt.Errorf("prefix %q has an empty path segment", prefix)
+	if err := oss.CheckPrefix(prefix); err != nil {
+		return target{}, err
 	}
 	if prefix != "" {
 		prefix += "/"
