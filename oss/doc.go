@@ -10,6 +10,19 @@
 // URLs, CNAME addressing and HTTP/2. The package never imports go-fuse and
 // never returns errnos; fs maps its errors.
 //
+// # Names and listings
+//
+// CheckBucket is OSS's bucket naming rule (New applies it); CheckPrefix
+// says whether a prefix can be mounted (no empty, "." or ".." segment, no
+// NUL, segments of at most 255 bytes, at most 1023 bytes in all), so that
+// callers reject one before any request. ObjectInfo holds only what
+// ossmount reads: key, size, ETag, LastModified and ObjectType. List
+// always asks for encoding-type=url and decodes keys, prefixes and the
+// continuation token. Its body is read by a hand-written parser
+// (listparse.go) that takes the XML OSS and the emulator send, allocating
+// about two strings per object; any other body goes to encoding/xml, which
+// alone decides what is an error.
+//
 // # Addressing
 //
 // Requests go to https://<bucket>.<endpoint>/<key> (virtual-hosted style, the
