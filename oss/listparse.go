@@ -111,28 +111,29 @@ func parseListFast(body []byte) (ListPage, bool) {
 // contents reads one Contents element: everything but the key, which
 // waits for EncodingType, is converted here.
 func (s *listScanner) contents(name []byte) (o ObjectInfo, key []byte, ok bool) {
-	var size []byte
+	var size, etag, modified, typ []byte
 	ok = s.children(name, func(name []byte) (ok bool) {
-		var v []byte
+		var text *[]byte
 		switch string(name) {
 		case "Key":
-			key, ok = s.field(name)
+			text = &key
 		case "Size":
-			size, ok = s.field(name)
+			text = &size
 		case "ETag":
-			v, ok = s.field(name)
-			o.ETag = string(bytes.TrimSpace(v))
+			text = &etag
 		case "LastModified":
-			v, ok = s.field(name)
-			o.LastModified = parseListTime(v)
+			text = &modified
 		case "Type":
-			v, ok = s.field(name)
-			o.ObjectType = objectType(bytes.TrimSpace(v))
+			text = &typ
 		default:
-			ok = s.skip(name)
+			return s.skip(name)
 		}
+		*text, ok = s.field(name)
 		return ok
 	})
+	o.ETag = string(bytes.TrimSpace(etag))
+	o.LastModified = parseListTime(modified)
+	o.ObjectType = objectType(bytes.TrimSpace(typ))
 	// Sizes OSS sends are plain digits; anything else is encoding/xml's.
 	if len(size) == 0 || len(size) > 18 {
 		return o, nil, false
