@@ -91,7 +91,7 @@
 // version that overlap (several handles reading one file) are cut into
 // pieces that join ranges in flight or just fetched, and only the gaps
 // are fetched (sharedread.go); each range is one GET into a buffer from
-// a separate 64 MiB pool, kept for a second after its last reader, which
+// a separate 64 MiB pool, kept for 5 s after its last reader, which
 // every reader copies from as bytes arrive. Requests of a version that
 // nothing overlaps (a lone reader) pass through untouched.
 //

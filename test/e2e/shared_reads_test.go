@@ -42,7 +42,7 @@ func runConcurrently(t *testing.T, dir string, n int, script string) {
 
 // Issue 15.3: 8 processes cat the same 256 MiB object at once; the bytes
 // are fetched about once. The bound is 1.25 × the object: shared ranges
-// are kept only a second after their last reader (and within a 64 MiB
+// are kept only 5 s after their last reader (and within a 64 MiB
 // pool), so a reader descheduled for longer on a loaded machine fetches
 // some parts for itself, and the first part of each reader passes
 // through before sharing starts. Without sharing the emulator sent 3.9 ×
