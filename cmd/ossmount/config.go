@@ -180,13 +180,21 @@ func sessionPolicy(file string, tgt target, logger *slog.Logger) (string, error)
 
 // parseSize reads a byte count such as 1048576, 64MiB, 64M, 1GiB or 512k.
 // Suffixes are binary (K = KiB), as in dd and most mount tools.
-func parseSize(flag, s string) (int64, error) {
+func parseSize(flag, s string) (int64, error) { return parseSizeUpTo(flag, s, 1<<40) }
+
+// parseSizeUpTo is parseSize for an option whose largest value is max
+// (a power of two).
+func parseSizeUpTo(flag, s string, max int64) (int64, error) {
 	text := strings.TrimSpace(s)
 	number := strings.TrimRightFunc(text, func(r rune) bool { return r < '0' || r > '9' })
-	shift, ok := map[string]uint{"": 0, "b": 0, "k": 10, "kb": 10, "kib": 10, "m": 20, "mb": 20, "mib": 20, "g": 30, "gb": 30, "gib": 30}[strings.ToLower(text[len(number):])]
+	shift, ok := map[string]uint{"": 0, "b": 0, "k": 10, "kb": 10, "kib": 10, "m": 20, "mb": 20, "mib": 20,
+		"g": 30, "gb": 30, "gib": 30, "t": 40, "tb": 40, "tib": 40}[strings.ToLower(text[len(number):])]
 	n, err := strconv.ParseInt(number, 10, 64)
-	if !ok || err != nil || n < 0 || n > (1<<40)>>shift {
+	if !ok || err != nil || n < 0 {
 		return 0, fmt.Errorf("--%s %q is not a size such as 64MiB, 512KiB or 1048576", flag, s)
+	}
+	if n > max>>shift {
+		return 0, fmt.Errorf("--%s %q is more than the %s it may be", flag, s, formatSize(max))
 	}
 	return n << shift, nil
 }
@@ -213,7 +221,7 @@ func formatSize(n int64) string {
 	for _, u := range []struct {
 		shift uint
 		name  string
-	}{{30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+	}{{40, "TiB"}, {30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
 		if n != 0 && n%(1<<u.shift) == 0 {
 			return strconv.FormatInt(n>>u.shift, 10) + u.name
 		}

@@ -68,6 +68,7 @@ func TestNumericOptionsAreRangeChecked(t *testing.T) {
 		{[]string{"--max-requests-per-second", "+Inf"}, "--max-requests-per-second"},
 		{[]string{"--max-bandwidth", "-5MiB/s"}, "--max-bandwidth"},
 		{[]string{"--max-bandwidth", "2TiB/s"}, "--max-bandwidth"},
+		{[]string{"--cache-dir", "/var/cache/x", "--cache-size", "1025TiB"}, "--cache-size"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -134,5 +135,15 @@ func TestChainEnvironmentIsLeftToCreds(t *testing.T) {
 	}
 	if s, err = settingsFor(t, "--profile", "p", "--credentials-file", "/f"); err != nil || s.creds.Profile != "p" || s.creds.CredentialsFile != "/f" {
 		t.Errorf("flags: Profile %q, CredentialsFile %q, %v", s.creds.Profile, s.creds.CredentialsFile, err)
+	}
+}
+
+// --cache-size takes the sizes of today's disks: terabytes, up to 1 PiB.
+func TestCacheSizeTakesTerabytes(t *testing.T) {
+	for in, want := range map[string]int64{"4TiB": 4 << 40, "1024T": 1 << 50, "200GiB": 200 << 30} {
+		s, err := settingsFor(t, "--cache-dir", t.TempDir(), "--cache-size", in)
+		if err != nil || s.cache.Size != want {
+			t.Errorf("--cache-size %s: %d, %v; want %d", in, s.cache.Size, err, want)
+		}
 	}
 }

@@ -13,6 +13,10 @@ import (
 // defaultCacheSize is --cache-size when only --cache-dir is given.
 const defaultCacheSize = 10 << 30
 
+// maxCacheSize is the largest --cache-size: 1 PiB, more than the disks of
+// any node (the other size options stop at 1TiB).
+const maxCacheSize = 1 << 50
+
 // cacheFlags are the local disk cache's rows of the flag table.
 func cacheFlags() []cli.Flag {
 	return []cli.Flag{
@@ -31,7 +35,7 @@ func cacheConfig(c *cli.Context, tgt target, logger *slog.Logger) (diskcache.Con
 		}
 		return diskcache.Config{}, nil
 	}
-	size, err := parseSize("cache-size", c.String("cache-size"))
+	size, err := parseSizeUpTo("cache-size", c.String("cache-size"), maxCacheSize)
 	if err != nil {
 		return diskcache.Config{}, err
 	}

@@ -84,18 +84,18 @@ func FuzzMountOptions(f *testing.F) {
 }
 
 func TestParseSize(t *testing.T) {
-	cases := map[string]int64{"0": 0, "4096": 4096, "512k": 512 << 10, "64MiB": 64 << 20, "64M": 64 << 20, "2mb": 2 << 20, "1GiB": 1 << 30, " 8MiB ": 8 << 20}
+	cases := map[string]int64{"0": 0, "4096": 4096, "512k": 512 << 10, "64MiB": 64 << 20, "64M": 64 << 20, "2mb": 2 << 20, "1GiB": 1 << 30, " 8MiB ": 8 << 20, "1TiB": 1 << 40, "1t": 1 << 40}
 	for in, want := range cases {
 		if got, err := parseSize("x", in); err != nil || got != want {
 			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "MiB", "-1", "1.5M", "12TB", "1x", "99999999999G"} {
+	for _, bad := range []string{"", "MiB", "-1", "1.5M", "2TB", "1x", "99999999999G", "1PiB"} {
 		if _, err := parseSize("x", bad); err == nil {
 			t.Errorf("parseSize(%q) accepted", bad)
 		}
 	}
-	for _, n := range []int64{1, 4096, 3 << 20, 128 << 20, 1 << 30, 1000} {
+	for _, n := range []int64{1, 4096, 3 << 20, 128 << 20, 1 << 30, 1000, 1 << 40} {
 		if got, err := parseSize("x", formatSize(n)); err != nil || got != n {
 			t.Errorf("round trip of %d via %q: %d, %v", n, formatSize(n), got, err)
 		}
