@@ -127,8 +127,9 @@ func packETag(etag string) (sum [16]byte, parts uint32, form slotFlags) {
 	if etag == "" {
 		return sum, 0, etagEmpty
 	}
-	inner, ok := strings.CutPrefix(etag, `"`)
-	if inner, ok = strings.CutSuffix(inner, `"`); !ok || len(inner) < 32 {
+	inner, quoted := strings.CutPrefix(etag, `"`)
+	inner, closed := strings.CutSuffix(inner, `"`)
+	if !quoted || !closed || len(inner) < 32 {
 		return sum, 0, etagRaw
 	}
 	digits, rest := inner[:32], inner[32:]

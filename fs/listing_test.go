@@ -21,6 +21,7 @@ func TestPackETagRoundTrip(t *testing.T) {
 		`W/"5B3C1A2E0563E1B002CC607C6689A7C3"`,
 		`"ZZ3C1A2E0563E1B002CC607C6689A7C3"`,
 		`5B3C1A2E0563E1B002CC607C6689A7C3`,
+		`5B3C1A2E0563E1B002CC607C6689A7C3"`,
 	} {
 		l := &listing{}
 		page := []dirent{{name: "f", e: entry{kind: kindFile, info: objectMeta{Size: 7, ETag: etag, LastModified: fakeEpoch}}}}
