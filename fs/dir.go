@@ -34,7 +34,6 @@ type dirNode struct {
 var (
 	_ fusefs.NodeLookuper       = (*dirNode)(nil)
 	_ fusefs.NodeGetattrer      = (*dirNode)(nil)
-	_ fusefs.NodeReaddirer      = (*dirNode)(nil)
 	_ fusefs.NodeOpendirHandler = (*dirNode)(nil)
 	_ fusefs.NodeStatfser       = (*dirNode)(nil)
 	_ fusefs.NodeGetxattrer     = (*dirNode)(nil)
@@ -107,12 +106,6 @@ func (d *dirNode) Getattr(ctx context.Context, f fusefs.FileHandle, out *fuse.At
 	return 0
 }
 
-// Readdir streams the directory page by page (used when the handle-based
-// path below is not).
-func (d *dirNode) Readdir(ctx context.Context) (fusefs.DirStream, syscall.Errno) {
-	return d.newStream(), 0
-}
-
 // OpendirHandle opens a listing. The kernel's readdir cache
 // (FOPEN_CACHE_DIR) is reused while a complete listing is younger than
 // the metadata TTL; when it is older, the kernel's copy is dropped first,
@@ -132,17 +125,7 @@ func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (fusefs.FileH
 			d.t.log.Debug("readdir cache invalidation failed", "prefix", d.prefix, "errno", errno.Error())
 		}
 	}
-	h := &dirHandle{d: d}
-	h.stream = d.newStream()
-	return h, fuse.FOPEN_CACHE_DIR | fuse.FOPEN_KEEP_CACHE, 0
-}
-
-// newStream starts a listing of d that keeps d's mtime and, when read to
-// the end, the kernel's readdir cache.
-func (d *dirNode) newStream() *dirStream {
-	s := newDirStream(d.t, d.prefix, d.listed)
-	s.seen = d.saw
-	return s
+	return &dirHandle{d: d, stream: d.newStream()}, fuse.FOPEN_CACHE_DIR | fuse.FOPEN_KEEP_CACHE, 0
 }
 
 // saw records the newest mtime of a page of d's listing: d's mtime only

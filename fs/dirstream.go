@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/ossmount/ossmount/oss"
@@ -49,20 +48,21 @@ type pageResult struct {
 	err  error
 }
 
-// dirStream lists one directory page by page: a fetch goroutine requests
-// the pages in order, each as soon as the previous one has arrived, and
-// hands them over through a channel that holds at most pagesAhead of
-// them; the stream keeps only those and the page being handed out,
-// never the whole listing. Every entry goes into the metadata cache.
+// dirStream is the listing behind one dirHandle: it lists the directory
+// page by page: a fetch goroutine requests the pages in order, each as
+// soon as the previous one has arrived, and hands them over through a
+// channel that holds at most pagesAhead of them; the stream keeps only
+// those and the page being handed out, never the whole listing. Every
+// entry goes into the metadata cache, every page's newest mtime into the
+// dirNode (saw), and a listing read to the end tells the dirNode (listed).
+// It is not a go-fuse DirStream: go-fuse asks for one (NodeReaddirer)
+// only of nodes without OpendirHandle.
 //
 // A dirStream is used by one goroutine at a time (go-fuse serializes
 // READDIR on a handle); only its fetch goroutine runs alongside, and
 // they talk through the channel. Close cancels and waits for it.
 type dirStream struct {
-	t          *tree
-	prefix     string
-	onComplete func(start time.Time)  // called once the listing reached its end; may be nil
-	seen       func(newest time.Time) // called with each page's newest mtime; may be nil
+	d *dirNode
 
 	ctx    context.Context // owns the fetches; not any caller's
 	cancel context.CancelFunc
@@ -84,10 +84,9 @@ type dirStream struct {
 	skipped   int64
 }
 
-var _ fusefs.DirStream = (*dirStream)(nil)
-
-func newDirStream(t *tree, prefix string, onComplete func(time.Time)) *dirStream {
-	s := &dirStream{t: t, prefix: prefix, onComplete: onComplete}
+// newStream starts a listing of d.
+func (d *dirNode) newStream() *dirStream {
+	s := &dirStream{d: d}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
@@ -96,17 +95,17 @@ func newDirStream(t *tree, prefix string, onComplete func(time.Time)) *dirStream
 // It ends after the last page or after sending a failure.
 func (s *dirStream) startFetch() {
 	ch := make(chan pageResult, pagesAhead-1) // plus the one a blocked send holds
-	in := oss.ListInput{Prefix: s.prefix, Delimiter: "/", ContinuationToken: s.token, MaxKeys: s.t.pageSize}
-	p := progress{lastKey: s.lastKey, maxEmpty: s.t.maxEmptyPages}
+	in := oss.ListInput{Prefix: s.d.prefix, Delimiter: "/", ContinuationToken: s.token, MaxKeys: s.d.t.pageSize}
+	p := progress{lastKey: s.lastKey, maxEmpty: s.d.t.maxEmptyPages}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		for {
-			gen, sent := s.t.cache.begin(), s.t.cache.now()
-			page, err := s.t.store.List(s.ctx, in)
+			gen, sent := s.d.t.cache.begin(), s.d.t.cache.now()
+			page, err := s.d.t.store.List(s.ctx, in)
 			if err == nil {
 				if why := p.check(in.ContinuationToken, page); why != "" {
-					err = fmt.Errorf("fs: list %q after token %q: %w: %s", s.prefix, in.ContinuationToken, errNoProgress, why)
+					err = fmt.Errorf("fs: list %q after token %q: %w: %s", s.d.prefix, in.ContinuationToken, errNoProgress, why)
 				}
 			}
 			select {
@@ -129,8 +128,8 @@ func (s *dirStream) startFetch() {
 func (s *dirStream) fill(ctx context.Context) syscall.Errno {
 	for len(s.buf) == 0 && !s.done {
 		if !s.started {
-			s.started, s.start = true, s.t.cache.now()
-			s.replay, s.replaying = s.t.cache.completeListing(s.prefix)
+			s.started, s.start = true, s.d.t.cache.now()
+			s.replay, s.replaying = s.d.t.cache.completeListing(s.d.prefix)
 		}
 		if s.replaying {
 			s.replayNext()
@@ -148,14 +147,14 @@ func (s *dirStream) fill(ctx context.Context) syscall.Errno {
 		if r.err != nil {
 			// The fetcher has stopped; the next call retries the same page.
 			s.pages = nil
-			return s.t.fail("readdir", s.prefix, r.err)
+			return s.d.t.fail("readdir", s.d.prefix, r.err)
 		}
 		last := !r.page.IsTruncated || r.page.NextContinuationToken == ""
 		if r.page.IsTruncated && last {
-			s.t.log.Warn("listing truncated without a continuation token; stopping", "prefix", s.prefix)
+			s.d.t.log.Warn("listing truncated without a continuation token; stopping", "prefix", s.d.prefix)
 		}
 		if s.list == nil {
-			s.list = s.t.cache.newListing(s.prefix, s.start, r.gen)
+			s.list = s.d.t.cache.newListing(s.d.prefix, s.start, r.gen)
 		}
 		s.lastKey = max(s.lastKey, pageLastKey(r.page))
 		s.buf = s.merge(r.page, r.sent, last)
@@ -174,7 +173,7 @@ func (s *dirStream) fill(ctx context.Context) syscall.Errno {
 // within the metadata TTL a directory listed to the end is not listed
 // again, even when the kernel has dropped its own readdir cache.
 func (s *dirStream) replayNext() {
-	s.buf = s.t.cache.replay(s.replay, s.prefix, s.replayed, listPageSize)
+	s.buf = s.d.t.cache.replay(s.replay, s.d.prefix, s.replayed, listPageSize)
 	s.sawPage()
 	s.replayed = min(s.replayed+listPageSize, s.replay.slots.len())
 	if s.replayed == s.replay.slots.len() {
@@ -186,15 +185,13 @@ func (s *dirStream) replayNext() {
 func (s *dirStream) finish() {
 	s.done = true
 	if s.skipped > 0 {
-		s.t.log.Warn("skipped keys that cannot be path components (empty, \".\", \"..\", NUL, or over 255 bytes)",
-			"prefix", s.prefix, "count", s.skipped)
+		s.d.t.log.Warn("skipped keys that cannot be path components (empty, \".\", \"..\", NUL, or over 255 bytes)",
+			"prefix", s.d.prefix, "count", s.skipped)
 	}
 	if s.list != nil {
-		s.t.cache.complete(s.list, s.prefix)
+		s.d.t.cache.complete(s.list, s.d.prefix)
 	}
-	if s.onComplete != nil {
-		s.onComplete(s.start)
-	}
+	s.d.listed(s.start)
 }
 
 // merge turns one page into sorted entries and caches them. Directories
@@ -205,9 +202,9 @@ func (s *dirStream) merge(page oss.ListPage, sent time.Time, last bool) []dirent
 	lastKey := pageLastKey(page)
 	dirs := make(map[string]bool, len(page.CommonPrefixes))
 	out := make([]dirent, 0, len(page.Objects)+len(page.CommonPrefixes)+len(s.pending))
-	// addDir adds the directory path: s.prefix + name, no trailing "/".
+	// addDir adds the directory path: s.d.prefix + name, no trailing "/".
 	addDir := func(path string) {
-		name := path[len(s.prefix):]
+		name := path[len(s.d.prefix):]
 		if !validName(name) {
 			s.skip(1)
 			return
@@ -218,17 +215,17 @@ func (s *dirStream) merge(page oss.ListPage, sent time.Time, last bool) []dirent
 		}
 	}
 	for _, p := range page.CommonPrefixes {
-		rest, ok := strings.CutPrefix(p, s.prefix)
+		rest, ok := strings.CutPrefix(p, s.d.prefix)
 		if !ok {
 			s.skip(1)
 			continue
 		}
-		addDir(p[:len(s.prefix)+len(strings.TrimSuffix(rest, "/"))])
+		addDir(p[:len(s.d.prefix)+len(strings.TrimSuffix(rest, "/"))])
 	}
 	objs := append(s.pending, page.Objects...)
 	s.pending = nil
 	for _, o := range objs {
-		rest, ok := strings.CutPrefix(o.Key, s.prefix)
+		rest, ok := strings.CutPrefix(o.Key, s.d.prefix)
 		switch {
 		case !ok:
 			s.skip(1)
@@ -253,23 +250,20 @@ func (s *dirStream) merge(page oss.ListPage, sent time.Time, last bool) []dirent
 	slices.SortFunc(out, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
 	// The cache may hold a newer answer; a name a later lookup found
 	// missing is left out rather than shown with no metadata.
-	return s.t.cache.addPage(s.list, s.prefix, out, sent)
+	return s.d.t.cache.addPage(s.list, s.d.prefix, out, sent)
 }
 
 // sawPage reports the newest mtime among the entries ready in s.buf (a
-// page) to s.seen.
+// page) to the directory.
 func (s *dirStream) sawPage() {
-	if s.seen == nil {
-		return
-	}
 	var newest time.Time
-	for _, d := range s.buf {
-		if d.e.info.LastModified.After(newest) {
-			newest = d.e.info.LastModified
+	for _, de := range s.buf {
+		if de.e.info.LastModified.After(newest) {
+			newest = de.e.info.LastModified
 		}
 	}
 	if !newest.IsZero() {
-		s.seen(newest)
+		s.d.saw(newest)
 	}
 }
 
@@ -327,13 +321,13 @@ func (p *progress) check(token string, page oss.ListPage) string {
 
 func (s *dirStream) skip(n int64) {
 	s.skipped += n
-	s.t.skipped.Add(n)
+	s.d.t.skipped.Add(n)
 }
 
 func (s *dirStream) shadow(key string) {
-	s.t.shadowed.Add(1)
-	if s.t.shadowLog.first(key) {
-		s.t.log.Warn("file hidden by a directory of the same name", "key", key)
+	s.d.t.shadowed.Add(1)
+	if s.d.t.shadowLog.first(key) {
+		s.d.t.log.Warn("file hidden by a directory of the same name", "key", key)
 	}
 }
 
@@ -356,24 +350,7 @@ func direntOut(prefix string, d dirent, off uint64) fuse.DirEntry {
 	return fuse.DirEntry{Name: d.name, Mode: mode, Ino: inodeNumber(prefix, d.name, suffix), Off: off}
 }
 
-// HasNext implements fusefs.DirStream; it may wait for a page.
-func (s *dirStream) HasNext() bool {
-	return s.fill(context.Background()) == 0 && len(s.buf) > 0
-}
-
-// Next implements fusefs.DirStream.
-func (s *dirStream) Next() (fuse.DirEntry, syscall.Errno) {
-	if errno := s.fill(context.Background()); errno != 0 {
-		return fuse.DirEntry{}, errno
-	}
-	if len(s.buf) == 0 {
-		return fuse.DirEntry{}, syscall.EIO
-	}
-	d := s.next()
-	return direntOut(s.prefix, d, s.pos), 0
-}
-
-// Close implements fusefs.DirStream: it stops and waits for fetches.
+// Close stops and waits for fetches.
 func (s *dirStream) Close() {
 	s.cancel()
 	s.wg.Wait()

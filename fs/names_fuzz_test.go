@@ -32,14 +32,8 @@ func FuzzKeysToNames(f *testing.F) {
 		}
 		fsys, _, _ := newTestFS(t, objects, Config{})
 		fsys.t.pageSize = 1 + int(pageSize%5)
-		s := newDirStream(fsys.t, "d/", nil)
-		defer s.Close()
 		kinds := map[string]bool{} // name → is directory
-		for s.HasNext() {
-			de, errno := s.Next()
-			if errno != 0 {
-				t.Fatalf("Next: %v", errno)
-			}
+		for _, de := range readDir(t, openDir(t, fsys, "d/")) {
 			if !validName(de.Name) {
 				t.Fatalf("invalid name %q listed", de.Name)
 			}

@@ -129,14 +129,8 @@ func TestSymlinkKinds(t *testing.T) {
 	}
 
 	// A listing: mode S_IFLNK for the links.
-	s := newDirStream(f.t, "m/d/", nil)
-	defer s.Close()
 	modes := map[string]uint32{}
-	for s.HasNext() {
-		de, errno := s.Next()
-		if errno != 0 {
-			t.Fatal(errno)
-		}
+	for _, de := range readDir(t, openDir(t, f, "m/d/")) {
 		modes[de.Name] = de.Mode
 	}
 	for name, want := range map[string]uint32{"link": syscall.S_IFLNK, "dangling": syscall.S_IFLNK, "out": syscall.S_IFLNK, "real.txt": syscall.S_IFREG} {
@@ -185,8 +179,7 @@ func TestSymlinkWithoutSymlinkStore(t *testing.T) {
 func TestDotEntriesFirst(t *testing.T) {
 	f, _, _ := newTestFS(t, map[string]string{"a": "1", "b": "2", "d/c": "3"}, Config{})
 	ctx := context.Background()
-	h := &dirHandle{d: f.root, stream: f.root.newStream()}
-	defer h.Releasedir(ctx, 0)
+	h := openDir(t, f, "")
 	var names []string
 	var offs []uint64
 	for {
