@@ -5,17 +5,16 @@ import (
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
-
-	"github.com/ossmount/ossmount/oss"
 )
 
 // blockSize is st_blksize: cp, cat and friends size their reads by it.
 const blockSize = 1 << 20
 
-// fileAttr fills the attributes of a file from what a listing or HEAD said.
-func (t *tree) fileAttr(info oss.ObjectInfo, out *fuse.Attr) {
+// fileAttr fills the attributes of the file key from what a listing or
+// HEAD said.
+func (t *tree) fileAttr(key string, info objectMeta, out *fuse.Attr) {
 	size := max(info.Size, 0)
-	out.Ino = inodeNumber(info.Key)
+	out.Ino = inodeNumber(key)
 	out.Mode = syscall.S_IFREG | t.fileMode
 	out.Size = uint64(size)
 	out.Blocks = uint64((size + 511) / 512)

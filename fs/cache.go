@@ -61,11 +61,6 @@ func metaOf(info oss.ObjectInfo) objectMeta {
 	return objectMeta{Size: info.Size, ETag: info.ETag, LastModified: info.LastModified}
 }
 
-// object is the ObjectInfo of the object key with this metadata.
-func (m objectMeta) object(key string) oss.ObjectInfo {
-	return oss.ObjectInfo{Key: key, Size: m.Size, ETag: m.ETag, LastModified: m.LastModified}
-}
-
 // singleCost is what the cache counts for a name resolved on its own: the
 // map slot, the entry and the strings.
 func singleCost(name string, e entry) int64 { return 96 + int64(len(name)+len(e.info.ETag)) }
@@ -189,13 +184,13 @@ func (d *dirMeta) fresh(name string, now time.Time) (entry, bool) {
 // put stores an answer obtained by a request started at generation gen,
 // unless a fresh answer from a later request is already there. It returns
 // the entry that now stands (with its expiry).
-func (c *metaCache) put(path string, k kind, info oss.ObjectInfo, gen uint64) entry {
+func (c *metaCache) put(path string, k kind, info objectMeta, gen uint64) entry {
 	now := c.now()
 	ttl := c.posTTL
 	if k == kindMissing {
 		ttl = c.negTTL
 	}
-	e := entry{kind: k, info: metaOf(info), expires: expiry(now, ttl), gen: gen}
+	e := entry{kind: k, info: info, expires: expiry(now, ttl), gen: gen}
 	prefix, name := splitPath(path)
 	c.mu.Lock()
 	defer c.unlock()

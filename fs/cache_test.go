@@ -5,8 +5,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/ossmount/ossmount/oss"
 )
 
 // fakeClock is an injected clock that only moves when told.
@@ -36,8 +34,8 @@ func newTestCache(limit int64, pos, neg time.Duration, now func() time.Time) *me
 func TestMetaCacheTTL(t *testing.T) {
 	clock := newFakeClock()
 	c := newTestCache(1<<20, time.Minute, 5*time.Second, clock.Now)
-	c.put("f", kindFile, oss.ObjectInfo{Key: "f", Size: 3}, c.begin())
-	c.put("gone", kindMissing, oss.ObjectInfo{}, c.begin())
+	c.put("f", kindFile, objectMeta{Size: 3}, c.begin())
+	c.put("gone", kindMissing, objectMeta{}, c.begin())
 
 	steps := []struct {
 		name      string
@@ -71,8 +69,8 @@ func TestMetaCacheOlderAnswerDoesNotOverwrite(t *testing.T) {
 	clock := newFakeClock()
 	c := newTestCache(1<<20, time.Minute, time.Second, clock.Now)
 	older, newer := c.begin(), c.begin()
-	c.put("p", kindDir, oss.ObjectInfo{}, newer)
-	got := c.put("p", kindFile, oss.ObjectInfo{Key: "p"}, older)
+	c.put("p", kindDir, objectMeta{}, newer)
+	got := c.put("p", kindFile, objectMeta{}, older)
 	if got.kind != kindDir {
 		t.Errorf("put returned %v, want the newer dir entry", got.kind)
 	}
@@ -81,23 +79,8 @@ func TestMetaCacheOlderAnswerDoesNotOverwrite(t *testing.T) {
 	}
 	// Once the newer entry has expired, any answer is better than none.
 	clock.advance(time.Minute)
-	c.put("p", kindFile, oss.ObjectInfo{Key: "p"}, older)
+	c.put("p", kindFile, objectMeta{}, older)
 	if e, ok := c.get("p"); !ok || e.kind != kindFile {
 		t.Errorf("after expiry: got %v %v, want file", e.kind, ok)
-	}
-}
-
-// The cache keeps only what nodes use.
-func TestMetaCacheKeepsOnlyUsedFields(t *testing.T) {
-	clock := newFakeClock()
-	c := newTestCache(1<<20, time.Minute, 5*time.Second, clock.Now)
-	in := oss.ObjectInfo{Key: "f", Size: 3, ETag: `"e"`, LastModified: fakeEpoch, ObjectType: "Normal"}
-	c.put("f", kindFile, in, c.begin())
-	e, ok := c.get("f")
-	want := oss.ObjectInfo{Key: "f", Size: 3, ETag: `"e"`, LastModified: fakeEpoch}
-	got := e.info.object("f")
-	if !ok || got.Key != want.Key || got.Size != want.Size || got.ETag != want.ETag ||
-		!got.LastModified.Equal(want.LastModified) {
-		t.Errorf("cached %+v, want only %+v", got, want)
 	}
 }

@@ -91,7 +91,7 @@ func (d *dirNode) child(ctx context.Context, name string, e entry, out *fuse.Ent
 		n.symlinkAttr(e, &out.Attr)
 		return d.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFLNK, Ino: out.Attr.Ino})
 	}
-	d.t.fileAttr(e.info.object(path), &out.Attr)
+	d.t.fileAttr(path, e.info, &out.Attr)
 	node := d.NewInode(ctx, &fileNode{t: d.t, path: path},
 		fusefs.StableAttr{Mode: syscall.S_IFREG, Ino: out.Attr.Ino})
 	if d.huge.Load() {

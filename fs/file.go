@@ -50,11 +50,11 @@ func (n *fileNode) stat(ctx context.Context, op string) (entry, syscall.Errno) {
 // never ENOENT.
 func (n *fileNode) Getattr(ctx context.Context, f fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	if h, ok := f.(*fileHandle); ok {
-		n.t.fileAttr(h.info, &out.Attr)
+		n.t.fileAttr(h.r.key, h.r.obj, &out.Attr)
 		if !h.stale.Load() {
 			// Another version may be current: cache this one no longer
 			// than the name's entry.
-			if e, ok := n.t.cache.get(n.path); ok && e.kind == kindFile && e.info.ETag == h.info.ETag {
+			if e, ok := n.t.cache.get(n.path); ok && e.kind == kindFile && e.info.ETag == h.r.obj.ETag {
 				out.SetTimeout(n.t.cache.ttlLeft(e))
 			}
 		}
@@ -64,7 +64,7 @@ func (n *fileNode) Getattr(ctx context.Context, f fusefs.FileHandle, out *fuse.A
 	if errno != 0 {
 		return errno
 	}
-	n.t.fileAttr(e.info.object(n.path), &out.Attr)
+	n.t.fileAttr(n.path, e.info, &out.Attr)
 	out.SetTimeout(n.t.cache.ttlLeft(e))
 	return 0
 }
@@ -87,7 +87,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, u
 	if keep {
 		fuseFlags = fuse.FOPEN_KEEP_CACHE
 	}
-	return newFileHandle(n.t, n, e.info.object(n.path)), fuseFlags, 0
+	return newFileHandle(n.t, n, e.info), fuseFlags, 0
 }
 
 // Getxattr answers ENOSYS: the kernel then marks the whole mount as

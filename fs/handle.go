@@ -14,13 +14,12 @@ import (
 )
 
 // fileHandle is one open of an object, pinned to the version (ETag, size,
-// mtime) seen at open. Safe for concurrent reads (the kernel sends them in
-// parallel).
+// mtime) seen at open, which its prefetcher holds (r.key, r.obj). Safe
+// for concurrent reads (the kernel sends them in parallel).
 type fileHandle struct {
 	t     *tree
 	node  *fileNode // the inode, whose kernel attributes a stale read invalidates
-	info  oss.ObjectInfo
-	r     objectReader
+	r     *prefetcher
 	stale atomic.Bool // the object changed or went away: every read fails with ESTALE
 }
 
@@ -30,11 +29,8 @@ var (
 	_ fusefs.FileReleaser = (*fileHandle)(nil)
 )
 
-func newFileHandle(t *tree, node *fileNode, info oss.ObjectInfo) *fileHandle {
-	return &fileHandle{
-		t: t, node: node, info: info,
-		r: newPrefetcher(t.store, info.Key, info.ETag, info.Size, t.budget, t.prefetch),
-	}
+func newFileHandle(t *tree, node *fileNode, obj objectMeta) *fileHandle {
+	return &fileHandle{t: t, node: node, r: newPrefetcher(t.store, node.path, obj, t.budget, t.prefetch)}
 }
 
 // Read fills dest from the pinned version of the object. It answers only
@@ -49,11 +45,13 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	if off < 0 {
 		return nil, syscall.EINVAL
 	}
-	if off >= h.info.Size {
+	size := h.r.obj.Size
+	if off >= size {
 		return fuse.ReadResultData(nil), 0
 	}
-	p := dest[:min(int64(len(dest)), h.info.Size-off)]
-	res, err := h.read(ctx, p, off)
+	// The prefetcher lends its buffers to the reply where it can (saving
+	// a copy of every byte), else reads into dest.
+	res, err := h.r.ReadView(ctx, dest[:min(int64(len(dest)), size-off)], off)
 	switch {
 	case err == nil:
 		return res, 0
@@ -61,9 +59,9 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 		h.markStale(err)
 		return nil, syscall.ESTALE
 	case errors.Is(err, oss.ErrAccessDenied), errors.Is(err, oss.ErrCredentials):
-		return nil, h.t.fail("read", h.info.Key, fmt.Errorf("%w: %w", syscall.EIO, err))
+		return nil, h.t.fail("read", h.r.key, fmt.Errorf("%w: %w", syscall.EIO, err))
 	default:
-		return nil, h.t.fail("read", h.info.Key, err)
+		return nil, h.t.fail("read", h.r.key, err)
 	}
 }
 
@@ -76,7 +74,7 @@ func (h *fileHandle) markStale(err error) {
 		return
 	}
 	h.t.stale.Add(1)
-	h.t.cache.forget(h.info.Key, h.info.ETag)
+	h.t.cache.forget(h.r.key, h.r.obj.ETag)
 	// Attributes only (offset -1): invalidating pages here could deadlock
 	// on the page this READ is filling; the next open drops them anyway,
 	// since its ETag differs from the pinned one.
@@ -86,20 +84,7 @@ func (h *fileHandle) markStale(err error) {
 		what = "was deleted"
 	}
 	h.t.log.Warn("object "+what+" while open; this handle now fails with ESTALE, reopen to read the new version",
-		"op", "read", "key", h.info.Key, "etag", h.info.ETag, "request_id", requestID(err))
-}
-
-// read lends the reader's buffers to the reply where it can (saving a
-// copy of every byte), else copies into p.
-func (h *fileHandle) read(ctx context.Context, p []byte, off int64) (fuse.ReadResult, error) {
-	if v, ok := h.r.(viewReader); ok {
-		return v.ReadView(ctx, p, off)
-	}
-	n, err := h.r.ReadAt(ctx, p, off)
-	if err != nil {
-		return nil, err
-	}
-	return fuse.ReadResultData(p[:n]), nil
+		"op", "read", "key", h.r.key, "etag", h.r.obj.ETag, "request_id", requestID(err))
 }
 
 // Flush is a close(2) of a descriptor of this open file, not necessarily
@@ -112,6 +97,6 @@ func (h *fileHandle) Flush(ctx context.Context) syscall.Errno {
 
 // Release closes the reader: its GETs in flight are cancelled.
 func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
-	_ = h.r.Close()
+	h.r.Close()
 	return 0
 }

@@ -11,24 +11,6 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
-// objectReader reads one pinned version of an object; prefetcher is the
-// implementation, the interface keeps fileHandle testable on its own.
-//
-// ReadAt fills p from off (the caller keeps off+len(p) within the object)
-// and returns len(p) or an error; an error matching
-// oss.ErrPreconditionFailed means the object changed since it was pinned.
-// A cancelled ctx makes ReadAt return an error matching ctx.Err(). ReadAt
-// is safe for concurrent use; Close releases everything and makes later
-// reads fail.
-type objectReader interface {
-	ReadAt(ctx context.Context, p []byte, off int64) (int, error)
-	// Flush says that thread closer closed a descriptor of the open file:
-	// it cancels nothing, but no new part starts until the reader shows it
-	// is alive (see prefetcher.Flush).
-	Flush(closer uint32)
-	Close() error
-}
-
 var errReaderClosed = errors.New("fs: reader closed")
 
 // initialWindow is the read-ahead of a sequential run that just started;
@@ -61,15 +43,23 @@ type prefetchConfig struct {
 // read's ctx only bounds its wait (an interrupt, also Go's preemption
 // signal in a Go reader, cancels that wait and nothing else). A FLUSH
 // pauses the window instead of cancelling it (Flush).
+//
+// ReadView is safe for concurrent use; an error matching
+// oss.ErrPreconditionFailed means the object changed since it was pinned,
+// and a cancelled ctx makes it return an error matching ctx.Err(). Close
+// releases everything and makes later reads fail.
 type prefetcher struct {
-	store     Store
-	key, etag string
-	size      int64
-	budget    *readBudget
-	cfg       prefetchConfig
-	ctx       context.Context // owns the part fetches
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup // part fetches
+	store Store
+	key   string
+	// obj is the version the handle pinned at open: every GET carries
+	// If-Match obj.ETag, reads stop at obj.Size, and the handle's
+	// attributes come from it.
+	obj    objectMeta
+	budget *readBudget
+	cfg    prefetchConfig
+	ctx    context.Context // owns the part fetches
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // part fetches
 
 	mu       sync.Mutex // guards the fields below and parts' refs/readers; never held across I/O
 	parts    []*part    // the window: contiguous, ascending
@@ -97,28 +87,9 @@ type part struct {
 	readers  int // reads waiting on or copying from it
 }
 
-var _ objectReader = (*prefetcher)(nil)
-
-func newPrefetcher(store Store, key, etag string, size int64, budget *readBudget, cfg prefetchConfig) *prefetcher {
+func newPrefetcher(store Store, key string, obj objectMeta, budget *readBudget, cfg prefetchConfig) *prefetcher {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &prefetcher{store: store, key: key, etag: etag, size: size, budget: budget, cfg: cfg, ctx: ctx, cancel: cancel}
-}
-
-// ReadAt implements objectReader.
-func (r *prefetcher) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
-	parts, err := r.plan(ctx, p, off)
-	if err != nil {
-		return 0, err
-	}
-	if parts == nil {
-		return len(p), nil
-	}
-	defer r.unpin(parts)
-	n := 0
-	for _, pt := range parts {
-		n += copy(p[n:], pt.buf[off+int64(n)-pt.off:])
-	}
-	return n, nil
+	return &prefetcher{store: store, key: key, obj: obj, budget: budget, cfg: cfg, ctx: ctx, cancel: cancel}
 }
 
 // plan reads [off, off+len(p)): by an exact GET into p (it returns no
@@ -233,10 +204,10 @@ func (r *prefetcher) partSize(window int64) int64 {
 // the read ending at end needs are started even beyond the handle's share.
 func (r *prefetcher) fillLocked(end int64) {
 	window := r.windowLocked()
-	target := min(r.size, max(end, r.high+window))
+	target := min(r.obj.Size, max(end, r.high+window))
 	size := r.partSize(window)
 	for r.next < target {
-		n := min(size, r.size-r.next)
+		n := min(size, r.obj.Size-r.next)
 		if r.next >= end && r.held+int64(classSize(int(n))) > window+r.cfg.backWindow {
 			return
 		}
@@ -343,7 +314,7 @@ func (r *prefetcher) unrefLocked(pt *part) {
 
 // get fills p with the bytes at off by one ranged GET.
 func (r *prefetcher) get(ctx context.Context, p []byte, off int64) error {
-	body, err := r.store.GetRange(ctx, r.key, r.etag, off, int64(len(p)))
+	body, err := r.store.GetRange(ctx, r.key, r.obj.ETag, off, int64(len(p)))
 	if err != nil {
 		return fmt.Errorf("fs: get %q at %d: %w", r.key, off, err)
 	}
@@ -359,7 +330,7 @@ func (r *prefetcher) get(ctx context.Context, p []byte, off int64) error {
 	return nil
 }
 
-// Flush implements objectReader. A FLUSH comes with every close(2) of a
+// Flush says that thread closer closed a descriptor of the open file. A FLUSH comes with every close(2) of a
 // descriptor of the open file: a dup or a forked child closing its copy
 // while another descriptor reads on, or the reader itself dying (cat ^C).
 // The two look alike, so Flush cancels nothing: the parts in flight
@@ -377,7 +348,7 @@ func (r *prefetcher) Flush(closer uint32) {
 	r.mu.Unlock()
 }
 
-// Close implements objectReader: it cancels the fetches and waits for
+// Close cancels the fetches and waits for
 // them; buffers go back to the budget once no read uses them.
 func (r *prefetcher) Close() error {
 	r.mu.Lock()

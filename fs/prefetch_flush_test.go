@@ -18,7 +18,7 @@ func callerCtx(pid uint32) context.Context {
 func readFrom(t *testing.T, r *prefetcher, data []byte, pid uint32, off, n int) {
 	t.Helper()
 	p := make([]byte, n)
-	if _, err := r.ReadAt(callerCtx(pid), p, int64(off)); err != nil || !bytes.Equal(p, data[off:off+n]) {
+	if _, err := readAt(callerCtx(pid), r, p, int64(off)); err != nil || !bytes.Equal(p, data[off:off+n]) {
 		t.Fatalf("read %d+%d as thread %d: %v (bytes equal: %v)", off, n, pid, err, bytes.Equal(p, data[off:off+n]))
 	}
 }
@@ -39,7 +39,7 @@ func TestPrefetchFlushCancelsNothing(t *testing.T) {
 	done := make(chan error, 1)
 	p := make([]byte, 128<<10)
 	go func() {
-		_, err := r.ReadAt(callerCtx(1), p, 0)
+		_, err := readAt(callerCtx(1), r, p, 0)
 		done <- err
 	}()
 	<-started // a part is in flight (no deadline: the GET goroutine runs or the test times out)

@@ -101,17 +101,29 @@ func newPrefetchFixture(t testing.TB, size int, budget *readBudget) (*testStore,
 	st := &testStore{fakeStore: newFakeStore()}
 	st.put("k", data)
 	o, _ := st.object("k")
-	r := newPrefetcher(st, "k", o.etag, int64(size), budget, testPrefetch)
+	r := newPrefetcher(st, "k", objectMeta{ETag: o.etag, Size: int64(size)}, budget, testPrefetch)
 	t.Cleanup(func() { r.Close() })
 	return st, r, data
 }
 
-func readAll(t testing.TB, r objectReader, data []byte, chunk int) {
+// readAt reads [off, off+len(p)) into p through ReadView, as a handle
+// reads, and gives the lent buffers back at once.
+func readAt(ctx context.Context, r *prefetcher, p []byte, off int64) (int, error) {
+	res, err := r.ReadView(ctx, p, off)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Done()
+	b, _ := res.Bytes(p)
+	return copy(p, b), nil
+}
+
+func readAll(t testing.TB, r *prefetcher, data []byte, chunk int) {
 	t.Helper()
 	buf := make([]byte, chunk)
 	for off := 0; off < len(data); off += chunk {
 		p := buf[:min(chunk, len(data)-off)]
-		n, err := r.ReadAt(context.Background(), p, int64(off))
+		n, err := readAt(context.Background(), r, p, int64(off))
 		if err != nil || n != len(p) || !bytes.Equal(p, data[off:off+n]) {
 			t.Fatalf("ReadAt %d: %d bytes, %v (or wrong bytes)", off, n, err)
 		}
@@ -162,7 +174,7 @@ func TestPrefetchConcurrentReadsOfOneHandle(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				p := make([]byte, chunk)
-				if _, err := r.ReadAt(context.Background(), p, int64(off)); err != nil || !bytes.Equal(p, data[off:off+chunk]) {
+				if _, err := readAt(context.Background(), r, p, int64(off)); err != nil || !bytes.Equal(p, data[off:off+chunk]) {
 					t.Errorf("ReadAt %d: %v (or wrong bytes)", off, err)
 				}
 			}()
@@ -188,7 +200,7 @@ func TestPrefetchRandomReadsAreExact(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			st, r, data := newPrefetchFixture(t, 8<<20, newReadBudget(64<<20))
 			buf := make([]byte, c.n)
-			n, err := r.ReadAt(context.Background(), buf, int64(c.off))
+			n, err := readAt(context.Background(), r, buf, int64(c.off))
 			if err != nil || !bytes.Equal(buf[:n], data[c.off:c.off+c.n]) {
 				t.Fatalf("ReadAt: %d %v", n, err)
 			}
@@ -206,11 +218,11 @@ func TestPrefetchRandomReadKeepsWindow(t *testing.T) {
 	st, r, data := newPrefetchFixture(t, 32<<20, newReadBudget(64<<20))
 	readAll(t, r, data[:on], 128<<10) // a run: the window now reaches past 4 MiB
 	p := make([]byte, 4096)
-	if _, err := r.ReadAt(context.Background(), p, far); err != nil || !bytes.Equal(p, data[far:far+4096]) {
+	if _, err := readAt(context.Background(), r, p, far); err != nil || !bytes.Equal(p, data[far:far+4096]) {
 		t.Fatalf("random read: %v", err)
 	}
 	p = make([]byte, 64<<10)
-	if _, err := r.ReadAt(context.Background(), p, on); err != nil || !bytes.Equal(p, data[on:on+len(p)]) {
+	if _, err := readAt(context.Background(), r, p, on); err != nil || !bytes.Equal(p, data[on:on+len(p)]) {
 		t.Fatalf("read on: %v", err)
 	}
 	r.Close() // every fetch has now been recorded
@@ -287,7 +299,7 @@ func TestPrefetchCloseCancelsParts(t *testing.T) {
 	if cancelled != held {
 		t.Errorf("%d GETs in flight at Close, %d saw their ctx cancelled", held, cancelled)
 	}
-	if _, err := r.ReadAt(context.Background(), make([]byte, 1), 0); !errors.Is(err, errReaderClosed) {
+	if _, err := readAt(context.Background(), r, make([]byte, 1), 0); !errors.Is(err, errReaderClosed) {
 		t.Errorf("read after Close: %v, want errReaderClosed", err)
 	}
 	if used, _ := r.budget.stats(); used != 0 {
@@ -310,7 +322,7 @@ func TestPrefetchInterruptedRead(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := r.ReadAt(ctx, make([]byte, 4096), 0)
+		_, err := readAt(ctx, r, make([]byte, 4096), 0)
 		done <- err
 	}()
 	cancel()
@@ -332,7 +344,7 @@ func TestPrefetchObjectReplacedMidRead(t *testing.T) {
 		if off == 1<<20 {
 			st.put("k", bytes.Repeat([]byte{0xEE}, size)) // a new version, new ETag
 		}
-		if _, err = r.ReadAt(context.Background(), buf, int64(off)); err != nil {
+		if _, err = readAt(context.Background(), r, buf, int64(off)); err != nil {
 			break
 		}
 		if !bytes.Equal(buf, data[off:off+len(buf)]) {
@@ -360,18 +372,18 @@ func TestPrefetchFailingPart(t *testing.T) {
 	buf := make([]byte, 128<<10)
 	off := 0
 	for ; off < bad; off += len(buf) {
-		if _, err := r.ReadAt(context.Background(), buf, int64(off)); err != nil {
+		if _, err := readAt(context.Background(), r, buf, int64(off)); err != nil {
 			t.Fatalf("read at %d before the failing part: %v", off, err)
 		}
 	}
-	_, err := r.ReadAt(context.Background(), buf, int64(off))
+	_, err := readAt(context.Background(), r, buf, int64(off))
 	if Errno(err) != syscall.EIO {
 		t.Fatalf("read of the failing part: %v (errno %v), want EIO", err, Errno(err))
 	}
 	failing.Lock()
 	on = false
 	failing.Unlock()
-	if _, err := r.ReadAt(context.Background(), buf, int64(off)); err != nil || !bytes.Equal(buf, data[off:off+len(buf)]) {
+	if _, err := readAt(context.Background(), r, buf, int64(off)); err != nil || !bytes.Equal(buf, data[off:off+len(buf)]) {
 		t.Fatalf("retry after the failure: %v (or wrong bytes)", err)
 	}
 }
@@ -385,8 +397,8 @@ func (s shortStore) GetRange(ctx context.Context, key, etag string, off, n int64
 
 func TestPrefetchTruncatedBody(t *testing.T) {
 	for _, off := range []int64{0, 10} { // through a part, and exact
-		r := newPrefetcher(shortStore{newFakeStore()}, "k", `"e"`, 1000, newReadBudget(8<<20), testPrefetch)
-		_, err := r.ReadAt(context.Background(), make([]byte, 900), off)
+		r := newPrefetcher(shortStore{newFakeStore()}, "k", objectMeta{ETag: `"e"`, Size: 1000}, newReadBudget(8<<20), testPrefetch)
+		_, err := readAt(context.Background(), r, make([]byte, 900), off)
 		if !errors.Is(err, io.ErrUnexpectedEOF) || Errno(err) != syscall.EIO {
 			t.Errorf("at %d: got %v, want an unexpected-EOF error (EIO)", off, err)
 		}
@@ -432,9 +444,9 @@ func BenchmarkPrefetchSequential(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				r := newPrefetcher(st, "k", o.etag, size, budget, cfg)
+				r := newPrefetcher(st, "k", objectMeta{ETag: o.etag, Size: size}, budget, cfg)
 				for off := int64(0); off < size; off += chunk {
-					if _, err := r.ReadAt(context.Background(), p, off); err != nil {
+					if _, err := readAt(context.Background(), r, p, off); err != nil {
 						b.Fatal(err)
 					}
 				}

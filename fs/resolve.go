@@ -49,7 +49,7 @@ func (t *tree) lookup(ctx context.Context, path string) (entry, error) {
 // directory" exactly: a LIST from prefix path could be filled with keys
 // such as "path.txt" or "path-1", which sort between "path" and "path/".
 // A directory wins over a file of the same name.
-func (t *tree) resolve(ctx context.Context, path string) (kind, oss.ObjectInfo, error) {
+func (t *tree) resolve(ctx context.Context, path string) (kind, objectMeta, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	type headResult struct {
 		info oss.ObjectInfo
@@ -66,24 +66,22 @@ func (t *tree) resolve(ctx context.Context, path string) (kind, oss.ObjectInfo, 
 
 	page, err := t.store.List(ctx, oss.ListInput{Prefix: path + "/", Delimiter: "/", MaxKeys: 1})
 	if err != nil {
-		return 0, oss.ObjectInfo{}, fmt.Errorf("fs: list %q: %w", path+"/", err)
+		return 0, objectMeta{}, fmt.Errorf("fs: list %q: %w", path+"/", err)
 	}
 	if len(page.Objects) > 0 || len(page.CommonPrefixes) > 0 {
-		return kindDir, oss.ObjectInfo{}, nil
+		return kindDir, objectMeta{}, nil
 	}
 	h := <-heads
 	switch {
 	case h.err == nil && h.info.ObjectType == oss.ObjectTypeSymlink:
-		h.info.Key = path
-		return kindSymlink, h.info, nil
+		return kindSymlink, metaOf(h.info), nil
 	case h.err == nil:
-		h.info.Key = path
-		return kindFile, h.info, nil
+		return kindFile, metaOf(h.info), nil
 	case errors.Is(h.err, oss.ErrSymlinkTargetMissing):
-		return kindSymlink, oss.ObjectInfo{Key: path}, nil // a dangling link
+		return kindSymlink, objectMeta{}, nil // a dangling link
 	case errors.Is(h.err, oss.ErrNotFound):
-		return kindMissing, oss.ObjectInfo{}, nil
+		return kindMissing, objectMeta{}, nil
 	default:
-		return 0, oss.ObjectInfo{}, fmt.Errorf("fs: head %q: %w", path, h.err)
+		return 0, objectMeta{}, fmt.Errorf("fs: head %q: %w", path, h.err)
 	}
 }

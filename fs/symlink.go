@@ -112,7 +112,7 @@ func (n *symlinkNode) Getattr(ctx context.Context, f fusefs.FileHandle, out *fus
 // symlinkAttr fills a link's attributes: mode lrwxrwxrwx, the link's own
 // mtime, the owner of every other node.
 func (n *symlinkNode) symlinkAttr(e entry, out *fuse.Attr) {
-	n.t.fileAttr(e.info.object(n.path), out)
+	n.t.fileAttr(n.path, e.info, out)
 	out.Mode = syscall.S_IFLNK | 0o777
 	n.mu.Lock()
 	size := len(n.target)

@@ -167,7 +167,7 @@ func TestSymlinkKinds(t *testing.T) {
 // link fail with EIO, never answer a made-up target.
 func TestSymlinkWithoutSymlinkStore(t *testing.T) {
 	f, _, _ := newTestFS(t, map[string]string{"link": "x"}, Config{})
-	f.t.cache.put("link", kindSymlink, oss.ObjectInfo{Key: "link", ETag: `"e"`}, f.t.cache.begin())
+	f.t.cache.put("link", kindSymlink, objectMeta{ETag: `"e"`}, f.t.cache.begin())
 	n := &symlinkNode{t: f.t, path: "link"}
 	if _, errno := n.Readlink(context.Background()); errno != syscall.EIO {
 		t.Fatalf("Readlink without SymlinkStore: %v, want EIO", errno)

@@ -7,20 +7,10 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
-// viewReader is an objectReader that can lend its buffers to a FUSE reply
-// instead of copying them into p: ReadView returns the bytes of
-// [off, off+len(p)) as a fuse.ReadResult whose Done gives the buffers
-// back (go-fuse calls it once the reply is written). Bytes it has to GET
-// exactly it reads into p.
-type viewReader interface {
-	ReadView(ctx context.Context, p []byte, off int64) (fuse.ReadResult, error)
-}
-
-var _ viewReader = (*prefetcher)(nil)
-
-// ReadView implements viewReader: like ReadAt, but bytes in read-ahead
-// parts are lent to the reply (no copy); its Done gives them back. Exact
-// GETs still go into p.
+// ReadView returns the bytes of [off, off+len(p)) (the caller keeps it
+// within the object) as a fuse.ReadResult: bytes in read-ahead parts are
+// lent to the reply instead of copied, and its Done gives them back
+// (go-fuse calls it once the reply is written). Exact GETs go into p.
 func (r *prefetcher) ReadView(ctx context.Context, p []byte, off int64) (fuse.ReadResult, error) {
 	parts, err := r.plan(ctx, p, off)
 	if err != nil {
