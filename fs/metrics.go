@@ -95,11 +95,16 @@ type opRecorder struct {
 	open atomic.Int64 // files opened and not yet released
 }
 
-func (r *opRecorder) done(op int, start time.Time, st fuse.Status) {
+// time runs one operation and records its latency, and an error unless
+// it answered OK.
+func (r *opRecorder) time(op int, call func() fuse.Status) fuse.Status {
+	start := time.Now()
+	st := call()
 	r.ops[op].latency.Observe(time.Since(start))
 	if st != fuse.OK {
 		r.ops[op].errors.Add(1)
 	}
+	return st
 }
 
 // mount mounts the tree, through the recorder when there is one.
@@ -120,80 +125,51 @@ func (f *FS) mount(mountpoint string, opts *fusefs.Options) (*fuse.Server, error
 }
 
 func (r *opRecorder) Lookup(cancel <-chan struct{}, h *fuse.InHeader, name string, out *fuse.EntryOut) fuse.Status {
-	start := time.Now()
-	st := r.RawFileSystem.Lookup(cancel, h, name, out)
-	r.done(opLookup, start, st)
-	return st
+	return r.time(opLookup, func() fuse.Status { return r.RawFileSystem.Lookup(cancel, h, name, out) })
 }
 
 func (r *opRecorder) GetAttr(cancel <-chan struct{}, in *fuse.GetAttrIn, out *fuse.AttrOut) fuse.Status {
-	start := time.Now()
-	st := r.RawFileSystem.GetAttr(cancel, in, out)
-	r.done(opGetattr, start, st)
-	return st
+	return r.time(opGetattr, func() fuse.Status { return r.RawFileSystem.GetAttr(cancel, in, out) })
 }
 
 func (r *opRecorder) Open(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
-	start := time.Now()
-	st := r.RawFileSystem.Open(cancel, in, out)
+	st := r.time(opOpen, func() fuse.Status { return r.RawFileSystem.Open(cancel, in, out) })
 	if st == fuse.OK {
 		r.open.Add(1)
 	}
-	r.done(opOpen, start, st)
 	return st
 }
 
-func (r *opRecorder) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (fuse.ReadResult, fuse.Status) {
-	start := time.Now()
-	res, st := r.RawFileSystem.Read(cancel, in, buf)
-	r.done(opRead, start, st)
+func (r *opRecorder) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (res fuse.ReadResult, st fuse.Status) {
+	st = r.time(opRead, func() fuse.Status { res, st = r.RawFileSystem.Read(cancel, in, buf); return st })
 	return res, st
 }
 
 func (r *opRecorder) Flush(cancel <-chan struct{}, in *fuse.FlushIn) fuse.Status {
-	start := time.Now()
-	st := r.RawFileSystem.Flush(cancel, in)
-	r.done(opFlush, start, st)
-	return st
+	return r.time(opFlush, func() fuse.Status { return r.RawFileSystem.Flush(cancel, in) })
 }
 
 func (r *opRecorder) Release(cancel <-chan struct{}, in *fuse.ReleaseIn) {
-	start := time.Now()
-	r.RawFileSystem.Release(cancel, in)
+	r.time(opRelease, func() fuse.Status { r.RawFileSystem.Release(cancel, in); return fuse.OK })
 	r.open.Add(-1)
-	r.done(opRelease, start, fuse.OK)
 }
 
 func (r *opRecorder) OpenDir(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
-	start := time.Now()
-	st := r.RawFileSystem.OpenDir(cancel, in, out)
-	r.done(opOpendir, start, st)
-	return st
+	return r.time(opOpendir, func() fuse.Status { return r.RawFileSystem.OpenDir(cancel, in, out) })
 }
 
 func (r *opRecorder) ReadDir(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntryList) fuse.Status {
-	start := time.Now()
-	st := r.RawFileSystem.ReadDir(cancel, in, out)
-	r.done(opReaddir, start, st)
-	return st
+	return r.time(opReaddir, func() fuse.Status { return r.RawFileSystem.ReadDir(cancel, in, out) })
 }
 
 func (r *opRecorder) ReadDirPlus(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntryList) fuse.Status {
-	start := time.Now()
-	st := r.RawFileSystem.ReadDirPlus(cancel, in, out)
-	r.done(opReaddirplus, start, st)
-	return st
+	return r.time(opReaddirplus, func() fuse.Status { return r.RawFileSystem.ReadDirPlus(cancel, in, out) })
 }
 
 func (r *opRecorder) ReleaseDir(in *fuse.ReleaseIn) {
-	start := time.Now()
-	r.RawFileSystem.ReleaseDir(in)
-	r.done(opReleasedir, start, fuse.OK)
+	r.time(opReleasedir, func() fuse.Status { r.RawFileSystem.ReleaseDir(in); return fuse.OK })
 }
 
 func (r *opRecorder) StatFs(cancel <-chan struct{}, in *fuse.InHeader, out *fuse.StatfsOut) fuse.Status {
-	start := time.Now()
-	st := r.RawFileSystem.StatFs(cancel, in, out)
-	r.done(opStatfs, start, st)
-	return st
+	return r.time(opStatfs, func() fuse.Status { return r.RawFileSystem.StatFs(cancel, in, out) })
 }
