@@ -121,9 +121,10 @@ func (b *readBudget) share() int64 {
 	return b.limit / int64(max(b.active, 1))
 }
 
-// stats returns the bytes in use now and the peak so far.
-func (b *readBudget) stats() (used, peak int64) {
+// stats returns the bytes in use now, the peak so far and the handles
+// reading ahead now.
+func (b *readBudget) stats() (used, peak int64, handles int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.used, b.peak
+	return b.used, b.peak, b.active
 }

@@ -97,7 +97,6 @@ type metaCache struct {
 
 // dirMeta is what the cache knows about the names of one directory.
 type dirMeta struct {
-	prefix      string
 	single      map[string]entry // by name: answers of lookups
 	list        *listing         // the newest listing installed; nil if none
 	singleBytes int64
@@ -251,7 +250,7 @@ func (c *metaCache) dropSingleLocked(d *dirMeta, name string) {
 }
 
 func (c *metaCache) addDirLocked(prefix string) *dirMeta {
-	d := &dirMeta{prefix: prefix}
+	d := &dirMeta{}
 	c.dirs.Add(prefix, d)
 	return d
 }

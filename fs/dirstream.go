@@ -325,7 +325,6 @@ func (s *dirStream) skip(n int64) {
 }
 
 func (s *dirStream) shadow(key string) {
-	s.d.t.shadowed.Add(1)
 	if s.d.t.shadowLog.first(key) {
 		s.d.t.log.Warn("file hidden by a directory of the same name", "key", key)
 	}

@@ -83,9 +83,8 @@ type FS struct {
 
 // Stats are counters over the life of the mount.
 type Stats struct {
-	SkippedKeys   int64 // keys that cannot be path components, seen in listings
-	ShadowedFiles int64 // files hidden by a directory of the same name, seen in listings
-	StaleReads    int64 // reads that failed because the object changed while open
+	SkippedKeys int64 // keys that cannot be path components, seen in listings
+	StaleReads  int64 // reads that failed because the object changed while open
 }
 
 // tree is the state every node shares. Its fields are set once in New and
@@ -108,7 +107,7 @@ type tree struct {
 	pruner        pruner // drops nodes of huge directories (pruner.go)
 	prefetch      prefetchConfig
 
-	skipped, shadowed, stale atomic.Int64
+	skipped, stale atomic.Int64
 
 	rootPrefix string // Config.Prefix: the key prefix the mount root shows
 }
@@ -158,8 +157,8 @@ func New(cfg Config, store Store) (*FS, error) {
 			maxWindow:  cfg.ReadAheadMaxBytes,
 			backWindow: 4 << 20, // the kernel's concurrent reads land up to ~4 MiB behind the newest
 		},
+		rootPrefix: cfg.Prefix,
 	}
-	t.rootPrefix = cfg.Prefix
 	f := &FS{t: t, root: newDirNode(t, cfg.Prefix)}
 	if cfg.RecordOps {
 		f.ops = &opRecorder{}
@@ -173,9 +172,8 @@ func (f *FS) Root() fusefs.InodeEmbedder { return f.root }
 // Stats returns the counters so far.
 func (f *FS) Stats() Stats {
 	return Stats{
-		SkippedKeys:   f.t.skipped.Load(),
-		ShadowedFiles: f.t.shadowed.Load(),
-		StaleReads:    f.t.stale.Load(),
+		SkippedKeys: f.t.skipped.Load(),
+		StaleReads:  f.t.stale.Load(),
 	}
 }
 

@@ -50,9 +50,7 @@ func (f *FS) Metrics() Metrics {
 		OpenFiles:      -1,
 	}
 	m.CacheBytes, _ = c.usage()
-	b.mu.Lock()
-	m.ReadAheadUsed, m.ReadAheadPeak, m.ReadAheadHandles = b.used, b.peak, b.active
-	b.mu.Unlock()
+	m.ReadAheadUsed, m.ReadAheadPeak, m.ReadAheadHandles = b.stats()
 	if r := f.ops; r != nil {
 		m.Ops = make(map[string]OpMetrics, len(opNames))
 		for i, name := range opNames {

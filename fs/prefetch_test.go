@@ -267,7 +267,7 @@ func TestPrefetchBudgetNeverExceeded(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			used, peak := budget.stats()
+			used, peak, _ := budget.stats()
 			if peak > c.limit {
 				t.Errorf("peak %d bytes in use, budget %d", peak, c.limit)
 			}
@@ -302,7 +302,7 @@ func TestPrefetchCloseCancelsParts(t *testing.T) {
 	if _, err := readAt(context.Background(), r, make([]byte, 1), 0); !errors.Is(err, errReaderClosed) {
 		t.Errorf("read after Close: %v, want errReaderClosed", err)
 	}
-	if used, _ := r.budget.stats(); used != 0 {
+	if used, _, _ := r.budget.stats(); used != 0 {
 		t.Errorf("%d budget bytes in use after Close", used)
 	}
 }

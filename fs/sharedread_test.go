@@ -72,7 +72,7 @@ func TestSharedReadsLoneReaderPassesThrough(t *testing.T) {
 			t.Errorf("wrong bytes at %d", off)
 		}
 	}
-	if used, _ := s.pool.stats(); used != 0 {
+	if used, _, _ := s.pool.stats(); used != 0 {
 		t.Errorf("pool holds %d bytes for a lone reader", used)
 	}
 }
@@ -84,7 +84,7 @@ func TestSharedReadsOverlapOfOneReaderIsNotShared(t *testing.T) {
 	mustRead(t, s, etag, data, 0, 1<<20)
 	mustRead(t, s, etag, data, 512<<10, 1<<20)
 	mustRead(t, s, etag, data, 256<<10, 128<<10)
-	if used, peak := s.pool.stats(); used != 0 || peak != 0 {
+	if used, peak, _ := s.pool.stats(); used != 0 || peak != 0 {
 		t.Errorf("pool used %d (peak %d) for one reader's overlapping requests", used, peak)
 	}
 }
@@ -303,7 +303,7 @@ func TestSharedReadsStress(t *testing.T) {
 		s.mu.Lock()
 		s.sweepLocked(s.now().Add(time.Hour))
 		s.mu.Unlock()
-		used, _ := s.pool.stats()
+		used, _, _ := s.pool.stats()
 		return used == 0
 	})
 }

@@ -71,11 +71,11 @@ func TestPrefetchReadViewLendsParts(t *testing.T) {
 		t.Errorf("%d GETs for 8 MiB read sequentially", n)
 	}
 	r.Close()
-	if used, _ := budget.stats(); used == 0 {
+	if used, _, _ := budget.stats(); used == 0 {
 		t.Error("the budget got the lent buffer back before the reply was done")
 	}
 	last.Done()
-	if used, _ := budget.stats(); used != 0 {
+	if used, _, _ := budget.stats(); used != 0 {
 		t.Errorf("budget in use after Close and Done: %d bytes, want 0", used)
 	}
 }
@@ -96,7 +96,7 @@ func TestPrefetchReadViewExact(t *testing.T) {
 	if g := st.records(); len(g) != 1 || g[0] != (getRecord{3_000_000, 1000}) {
 		t.Errorf("GETs %v, want one exact", g)
 	}
-	if used, _ := budget.stats(); used != 0 {
+	if used, _, _ := budget.stats(); used != 0 {
 		t.Errorf("budget in use %d, want 0", used)
 	}
 }
