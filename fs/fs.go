@@ -50,9 +50,12 @@ const (
 // unmount", and callers pass DefaultMetadataTTL and DefaultNegativeTTL
 // for the defaults.
 type Config struct {
-	Prefix            string        // root prefix inside the bucket: "" or ending in "/"; the mount root maps to it
-	UID, GID          uint32        // owner shown for every node (the command defaults them to the mounting user)
-	FileMode, DirMode uint32        // permission bits shown; default 0444 / 0555
+	Prefix   string // root prefix inside the bucket: "" or ending in "/"; the mount root maps to it
+	UID, GID uint32 // owner shown for every node (the command defaults them to the mounting user)
+	// FileMode and DirMode are the permission bits shown (above 0o7777
+	// ignored); 0 selects DefaultFileMode / DefaultDirMode, so no mount
+	// shows mode 0 (cmd/ossmount refuses it too).
+	FileMode, DirMode uint32
 	MetadataTTL       time.Duration // names, sizes, listings and kernel entry/attr timeouts; 0: none; TTLIndefinite
 	NegativeTTL       time.Duration // names that do not exist; 0: none; TTLIndefinite
 	// MetadataCacheMemory bounds the metadata cache, in bytes (directories

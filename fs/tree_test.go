@@ -358,3 +358,22 @@ func TestDirStreamFetchesAhead(t *testing.T) {
 		t.Errorf("read %d more entries with %d LISTs, want 9 with 5", len(names), store.count("list"))
 	}
 }
+
+// Config's modes: 0 shows DefaultFileMode and DefaultDirMode; bits above
+// 0o7777 are dropped.
+func TestConfigModes(t *testing.T) {
+	for _, c := range []struct{ file, dir, wantFile, wantDir uint32 }{
+		{0, 0, DefaultFileMode, DefaultDirMode},
+		{0o640, 0o1750, 0o640, 0o1750},
+		{0o100640, 0o40750, 0o640, 0o750},
+	} {
+		f, _, _ := newTestFS(t, nil, Config{FileMode: c.file, DirMode: c.dir})
+		var file, dir fuse.Attr
+		f.t.fileAttr("f", objectMeta{}, &file)
+		f.t.dirAttr("d/", time.Time{}, &dir)
+		if file.Mode != syscall.S_IFREG|c.wantFile || dir.Mode != syscall.S_IFDIR|c.wantDir {
+			t.Errorf("Config modes %o, %o: shown %o, %o; want %o, %o", c.file, c.dir, file.Mode, dir.Mode,
+				syscall.S_IFREG|c.wantFile, syscall.S_IFDIR|c.wantDir)
+		}
+	}
+}
