@@ -48,15 +48,15 @@ type pageResult struct {
 	err  error
 }
 
-// dirStream is the listing behind one dirHandle: it lists the directory
-// page by page: a fetch goroutine requests the pages in order, each as
-// soon as the previous one has arrived, and hands them over through a
-// channel that holds at most pagesAhead of them; the stream keeps only
-// those and the page being handed out, never the whole listing. Every
-// entry goes into the metadata cache, every page's newest mtime into the
-// dirNode (saw), and a listing read to the end tells the dirNode (listed).
-// It is not a go-fuse DirStream: go-fuse asks for one (NodeReaddirer)
-// only of nodes without OpendirHandle.
+// dirStream is the listing behind one dirHandle, page by page: a fetch
+// goroutine requests the pages in order, each as soon as the previous one
+// has arrived, and hands them over through a channel that holds at most
+// pagesAhead of them; the stream keeps only those and the page being
+// handed out, never the whole listing. Every entry goes into the metadata
+// cache, every page's newest mtime into the dirNode (saw), and a listing
+// read to the end tells the dirNode (listed). It is no go-fuse DirStream:
+// go-fuse asks for one (NodeReaddirer) only of nodes without
+// OpendirHandle.
 //
 // A dirStream is used by one goroutine at a time (go-fuse serializes
 // READDIR on a handle); only its fetch goroutine runs alongside, and

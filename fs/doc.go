@@ -42,9 +42,10 @@
 // # The metadata cache
 //
 // One cache (cache.go), bounded by memory (MetadataCacheMemory), kept per
-// directory: the newest listing in compact form (listing.go: a sorted
-// slice of 56-byte slots, names packed per page, MD5 ETags as 16 bytes)
-// plus the names resolved one by one. Whole directories are evicted,
+// directory: the newest listing in compact form (listing.go: 56-byte
+// slots sorted by name, in chunks of 4,096, names packed per page, MD5
+// ETags as 16 bytes; a listed name costs 56 bytes plus its length, as
+// BenchmarkListMemory measures) plus the names resolved one by one. Whole directories are evicted,
 // least recently used first, so a name a listing showed stays answerable
 // for MetadataTTL whatever the directory's size. A complete listing also
 // answers readdir again within the TTL (no LIST) and says that names it
@@ -114,13 +115,15 @@
 //
 // Every node and handle is safe for the concurrent calls go-fuse makes.
 // Shared state lives in tree (immutable after New), in the metadata
-// cache (one mutex over its directories and listings), in the pruner
-// (its own mutex) and in the shared store. Work shared by several callers
+// cache (one mutex over its directories and listings), in the read
+// budget, in the pruner, in the set of shadowed keys already logged and
+// in the shared store, each with its own mutex. Work shared by several callers
 // (a merged lookup, a shared LIST or range) runs detached from the first
 // caller's context with its own timeout; each caller waits on its own
 // context and gets EINTR when interrupted. Goroutines belong to a
-// dirStream or a prefetcher (Close cancels and waits; a handle's Release
-// closes its prefetcher), to one lookup, to the mount (the pruner: Mount
+// dirStream or a prefetcher (Close cancels and waits; a directory
+// handle's Releasedir closes its dirStream, a file handle's Release its
+// prefetcher), to one lookup, to the mount (the pruner: Mount
 // starts it, it ends with the server), or to one shared range, whose GET
 // ends when done, when its last reader leaves, or after two minutes. A
 // read's ctx bounds only its wait: the parts it waits for keep running
@@ -132,13 +135,14 @@
 //
 // # Lock order
 //
-// Locks are per directory node (dirNode.mu), per link (symlinkNode.mu), per reader
-// (prefetcher.mu), in the budget (readBudget.mu), in the cache
-// (metaCache.mu), in the pruner (pruner.mu) and in the shared store
-// (listSharer.mu, readSharer.mu, flight.mu). The nestings are
-// prefetcher.mu then readBudget.mu (a reader takes and returns buffers
-// under its own lock), and readSharer.mu then its pool's readBudget.mu;
-// no other lock is taken while one is held.
+// Locks are per directory node (dirNode.mu), per link (symlinkNode.mu),
+// per reader (prefetcher.mu), in the budget (readBudget.mu), in the cache
+// (metaCache.mu), in the pruner (pruner.mu), in the shadow log
+// (onceSet.mu) and in the shared store (listSharer.mu, readSharer.mu,
+// flight.mu). The nestings are prefetcher.mu then readBudget.mu (a
+// reader takes and returns buffers, and asks its share, under its own
+// lock), and readSharer.mu then its pool's readBudget.mu; no other lock
+// is taken while one is held.
 //
 // # Error contract
 //
