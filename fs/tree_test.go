@@ -287,13 +287,21 @@ func TestDirStreamTree(t *testing.T) {
 	}
 }
 
-func TestDirStreamErrorThenRetry(t *testing.T) {
+// newPagedDir is a tree with files d/f0, d/f1, ... (n of them), listed
+// pageSize names a page.
+func newPagedDir(t *testing.T, n, pageSize int) (*FS, *fakeStore) {
+	t.Helper()
 	objects := map[string]string{}
-	for i := range 7 {
+	for i := range n {
 		objects[fmt.Sprintf("d/f%d", i)] = "x"
 	}
 	f, store, _ := newTestFS(t, objects, Config{})
-	f.t.pageSize = 2 // 4 pages
+	f.t.pageSize = pageSize
+	return f, store
+}
+
+func TestDirStreamErrorThenRetry(t *testing.T) {
+	f, store := newPagedDir(t, 7, 2) // 4 pages
 	// The second LIST fails once; the fetcher stops there, and the
 	// failure reaches the reader after the first page's entries.
 	var lists atomic.Int32
@@ -335,12 +343,7 @@ func TestDirStreamErrorThenRetry(t *testing.T) {
 // Pages chain: the fetcher asks for the next page as soon as it has the
 // previous one, up to pagesAhead pages before the reader, and not more.
 func TestDirStreamFetchesAhead(t *testing.T) {
-	objects := map[string]string{}
-	for i := range 10 {
-		objects[fmt.Sprintf("d/f%d", i)] = "x"
-	}
-	f, store, _ := newTestFS(t, objects, Config{})
-	f.t.pageSize = 2 // 5 pages
+	f, store := newPagedDir(t, 10, 2) // 5 pages
 	h := openDir(t, f, "d/")
 	for range 3 { // ".", "..", and the first name: the first page
 		if de, errno := h.Readdirent(context.Background()); errno != 0 || de == nil {
