@@ -166,6 +166,14 @@ func (s *fakeStore) List(ctx context.Context, in oss.ListInput) (oss.ListPage, e
 	return page, nil
 }
 
+// holdHeads makes every HEAD wait until the returned channel is closed.
+func (s *fakeStore) holdHeads() chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.headGate = make(chan struct{})
+	return s.headGate
+}
+
 func (s *fakeStore) Head(ctx context.Context, key string) (oss.ObjectInfo, error) {
 	if err := s.begin("head", key); err != nil {
 		return oss.ObjectInfo{}, err

@@ -119,10 +119,7 @@ func TestLookupErrorsAreNotCached(t *testing.T) {
 
 func TestConcurrentLookupsShareOneRequest(t *testing.T) {
 	f, store, _ := newTestFS(t, map[string]string{"d/f": "data"}, Config{})
-	gate := make(chan struct{})
-	store.mu.Lock()
-	store.headGate = gate
-	store.mu.Unlock()
+	gate := store.holdHeads()
 
 	const n = 32
 	var entered, done sync.WaitGroup
@@ -160,10 +157,7 @@ func TestConcurrentLookupsShareOneRequest(t *testing.T) {
 
 func TestLookupInterruptedWaiterGetsEINTR(t *testing.T) {
 	f, store, _ := newTestFS(t, map[string]string{"f": "data"}, Config{})
-	gate := make(chan struct{})
-	store.mu.Lock()
-	store.headGate = gate
-	store.mu.Unlock()
+	gate := store.holdHeads()
 	ctx, cancel := context.WithCancel(context.Background())
 	res := make(chan error, 1)
 	go func() { _, err := f.t.lookup(ctx, "f"); res <- err }()
