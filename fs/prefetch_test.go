@@ -125,7 +125,7 @@ func readAll(t testing.TB, r *prefetcher, data []byte, chunk int) {
 		p := buf[:min(chunk, len(data)-off)]
 		n, err := readAt(context.Background(), r, p, int64(off))
 		if err != nil || n != len(p) || !bytes.Equal(p, data[off:off+n]) {
-			t.Fatalf("ReadAt %d: %d bytes, %v (or wrong bytes)", off, n, err)
+			t.Fatalf("read at %d: %d bytes, %v (or wrong bytes)", off, n, err)
 		}
 	}
 }
@@ -175,7 +175,7 @@ func TestPrefetchConcurrentReadsOfOneHandle(t *testing.T) {
 				defer wg.Done()
 				p := make([]byte, chunk)
 				if _, err := readAt(context.Background(), r, p, int64(off)); err != nil || !bytes.Equal(p, data[off:off+chunk]) {
-					t.Errorf("ReadAt %d: %v (or wrong bytes)", off, err)
+					t.Errorf("read at %d: %v (or wrong bytes)", off, err)
 				}
 			}()
 		}
@@ -202,7 +202,7 @@ func TestPrefetchRandomReadsAreExact(t *testing.T) {
 			buf := make([]byte, c.n)
 			n, err := readAt(context.Background(), r, buf, int64(c.off))
 			if err != nil || !bytes.Equal(buf[:n], data[c.off:c.off+c.n]) {
-				t.Fatalf("ReadAt: %d %v", n, err)
+				t.Fatalf("read: %d %v", n, err)
 			}
 			if got := st.records(); len(got) != 1 || got[0] != (getRecord{int64(c.off), int64(c.n)}) {
 				t.Errorf("GETs %v, want exactly one of [%d +%d)", got, c.off, c.n)
