@@ -18,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ossmount/ossmount/creds"
+	"github.com/ossmount/ossmount/diskcache"
 	ossfs "github.com/ossmount/ossmount/fs"
 	"github.com/ossmount/ossmount/oss"
 )
@@ -78,9 +79,13 @@ func serveMetrics(addr string, reg *prometheus.Registry, logger *slog.Logger) (*
 
 // newRegistry is the registry /metrics serves: the mount's collector and
 // the Go runtime and process collectors (RSS, file descriptors, GC).
-func newRegistry(m *mountCollector) *prometheus.Registry {
+// With a disk cache (nil without --cache-dir), its collector too.
+func newRegistry(m *mountCollector, cache *diskcache.Cache) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if cache != nil {
+		reg.MustRegister(diskCacheCollector{cache})
+	}
 	return reg
 }
 
@@ -126,8 +131,21 @@ var (
 	descTokenExpiry  = desc("token_expiry_seconds", "Seconds until the current STS token expires.")
 	descRenewals     = desc("token_renewals_total", "Successful STS token renewals.")
 	descRenewFails   = desc("token_renewal_failures_total", "Failed STS token renewal attempts.")
-	// The disk cache (package diskcache, not on this branch yet) adds its
-	// hits, misses and bytes here when it lands.
+)
+
+// The disk cache's series, registered only with --cache-dir. Blocks are
+// diskcache.DefaultBlockSize (256 KiB; an object's last one is shorter).
+var (
+	descDiskHits    = desc("disk_cache_hits_total", "Disk cache blocks read from disk, once per read of OSS data that needs the block (256 KiB; an object's last block is shorter).")
+	descDiskMisses  = desc("disk_cache_misses_total", "Disk cache blocks fetched from OSS (on disk nowhere and fetched by no other read); one ranged GET fetches a run of up to 64.")
+	descDiskShared  = desc("disk_cache_shared_total", "Disk cache blocks a read took from another read's download (in flight, or waiting for the disk).")
+	descDiskBlocks  = desc("disk_cache_blocks", "Disk cache blocks on disk now.")
+	descDiskBytes   = desc("disk_cache_bytes", "Disk space the cache counts against its limit now: each block file rounded up to 4 KiB plus 128 bytes for its directory entry, and writes in progress.")
+	descDiskLimit   = desc("disk_cache_limit_bytes", "Disk cache limit: --cache-size less a reserve for its directories; lowered to what is on disk when the file system is full.")
+	descDiskEvicted = desc("disk_cache_evictions_total", "Disk cache blocks removed to stay under the limit.")
+	descDiskDropped = desc("disk_cache_dropped_total", "Downloaded blocks not cached: the write queue was full, no room was left, or the write failed.")
+	descDiskErrors  = desc("disk_cache_write_errors_total", "Disk cache block writes that failed (the block is not cached; reads are not affected).")
+	descDiskDamaged = desc("disk_cache_damaged_total", "Disk cache block files found damaged (header or checksum) and removed; the block is fetched again.")
 )
 
 // allDescs is every metric the collector may send.
@@ -203,6 +221,32 @@ func (m *mountCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descRenewFails, float64(ts.Failures))
 }
 
+// diskCacheCollector exports the disk cache's counters, read when scraped.
+type diskCacheCollector struct{ cache *diskcache.Cache }
+
+var diskDescs = []*prometheus.Desc{descDiskHits, descDiskMisses, descDiskShared, descDiskBlocks,
+	descDiskBytes, descDiskLimit, descDiskEvicted, descDiskDropped, descDiskErrors, descDiskDamaged}
+
+// Describe sends every descriptor.
+func (d diskCacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, desc := range diskDescs {
+		ch <- desc
+	}
+}
+
+// Collect reads the cache's counters once per scrape.
+func (d diskCacheCollector) Collect(ch chan<- prometheus.Metric) {
+	st := d.cache.Stats()
+	for desc, v := range map[*prometheus.Desc]int64{descDiskHits: st.Hits, descDiskMisses: st.Misses,
+		descDiskShared: st.Shared, descDiskEvicted: st.Evicted, descDiskDropped: st.Dropped,
+		descDiskErrors: st.WriteErrors, descDiskDamaged: st.Bad} {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, float64(v))
+	}
+	for desc, v := range map[*prometheus.Desc]int64{descDiskBlocks: st.Blocks, descDiskBytes: st.Bytes, descDiskLimit: st.LimitBytes} {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(v))
+	}
+}
+
 // observability is what a mount serves about itself: /metrics (with
 // --metrics-addr) and the status socket (always).
 type observability struct {
@@ -214,11 +258,14 @@ type observability struct {
 // metrics port fails the mount. A status socket that cannot be created
 // (no writable runtime directory) is logged and skipped: the mount works
 // without it.
-func startObservability(s settings, manager *creds.Manager, client *oss.Client, fsys *ossfs.FS, logger *slog.Logger) (*observability, error) {
+//
+// data is the store under the node tree: the disk cache, when it is on.
+func startObservability(s settings, manager *creds.Manager, client *oss.Client, fsys *ossfs.FS, data ossfs.Store, logger *slog.Logger) (*observability, error) {
 	o := &observability{}
 	base := statusReport{Mountpoint: s.mountpoint, Target: s.target.String(), PID: os.Getpid(), Started: time.Now()}
 	if s.metricsAddr != "" {
-		reg := newRegistry(&mountCollector{client: client, fs: fsys, manager: manager, now: time.Now})
+		cache, _ := data.(*diskcache.Cache)
+		reg := newRegistry(&mountCollector{client: client, fs: fsys, manager: manager, now: time.Now}, cache)
 		srv, addr, err := serveMetrics(s.metricsAddr, reg, logger)
 		if err != nil {
 			return nil, err

@@ -93,7 +93,7 @@ func runMount(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	obs, err := startObservability(s, manager, client, fsys, logger)
+	obs, err := startObservability(s, manager, client, fsys, data, logger)
 	if err != nil {
 		return err
 	}
