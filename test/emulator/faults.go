@@ -10,12 +10,12 @@ import (
 
 // Faults are misbehaviours switched on with SetFaults (or the admin
 // endpoint). The zero value is a well-behaved server. Rates are fractions
-// in [0, 1] drawn independently per request.
+// in [0, 1] drawn independently per request, except ThrottleRate.
 type Faults struct {
 	Latency            time.Duration // before the first byte of every OSS response
 	BandwidthPerConn   int64         // bytes/second per connection for response bodies; 0 = unlimited
 	ErrorRate          float64       // fraction of OSS requests answered 500 InternalError or 503 ServiceUnavailable
-	ThrottleRate       float64       // fraction answered 503 TotalQpsLimitExceeded
+	ThrottleRate       float64       // fraction answered 503 TotalQpsLimitExceeded, exactly: every (1/rate)th request, counted from SetFaults
 	ResetRate          float64       // fraction of GetObject bodies cut mid-body by closing the connection
 	WrongContentLength bool          // GetObject declares more bytes than it sends, then closes the connection
 	TruncatedXML       bool          // list answers cut mid-document (a complete HTTP response with half the XML)
@@ -43,6 +43,10 @@ type faultSwitch struct {
 	mu        sync.Mutex
 	f         Faults
 	stallLeft int // answers still to stall: f.StallBodies, counted down; -1 every one
+	// throttleDue grows by f.ThrottleRate per OSS request; a request that
+	// brings it to 1 is throttled and takes 1 off. A test that sets a rate
+	// and sends enough requests sees throttling every time, not by chance.
+	throttleDue float64
 	changed   chan struct{}
 }
 
@@ -61,6 +65,7 @@ func (s *Server) SetFaults(f Faults) {
 	defer s.faults.mu.Unlock()
 	s.faults.f = f
 	s.faults.stallLeft = f.StallBodies
+	s.faults.throttleDue = 0
 	close(s.faults.changed)
 	s.faults.changed = make(chan struct{})
 }
@@ -72,6 +77,21 @@ func (s *Server) Faults() Faults {
 }
 
 func chance(p float64) bool { return p > 0 && rand.Float64() < p }
+
+// throttle says whether this request is one of the ThrottleRate fraction.
+func (fs *faultSwitch) throttle() bool {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.f.ThrottleRate <= 0 {
+		return false
+	}
+	fs.throttleDue += fs.f.ThrottleRate
+	if fs.throttleDue < 1 {
+		return false
+	}
+	fs.throttleDue--
+	return true
+}
 
 // waitHang blocks while Hang is set. It returns false when the request or
 // the server ended first.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -51,6 +52,19 @@ func TestFaults(t *testing.T) {
 	t.Run("throttle", func(t *testing.T) {
 		s.SetFaults(emulator.Faults{ThrottleRate: 1})
 		wantService(t, list(), 503, "TotalQpsLimitExceeded")
+	})
+	t.Run("throttle rate is exact", func(t *testing.T) {
+		s.SetFaults(emulator.Faults{ThrottleRate: 0.25})
+		var throttled []int
+		for i := 1; i <= 8; i++ {
+			if err := list(); err != nil {
+				wantService(t, err, 503, "TotalQpsLimitExceeded")
+				throttled = append(throttled, i)
+			}
+		}
+		if fmt.Sprint(throttled) != "[4 8]" {
+			t.Fatalf("throttled requests %v of 8 at rate 0.25, want [4 8]", throttled)
+		}
 	})
 	t.Run("reset mid-body", func(t *testing.T) {
 		s.SetFaults(emulator.Faults{ResetRate: 1})

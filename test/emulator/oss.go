@@ -123,7 +123,7 @@ func (s *Server) serveOSS(rw http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, &ossError{Status: 503, Code: "ServiceUnavailable", Message: "Thread pool is almost full, please try again later."})
 		}
 		return
-	case chance(f.ThrottleRate):
+	case s.faults.throttle():
 		s.writeError(w, r, &ossError{Status: 503, Code: "TotalQpsLimitExceeded", Message: "Please reduce your request rate."})
 		return
 	case s.rate.over(time.Now()):
