@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // fakeClock is simulated time: it moves only when a test advances it, and
@@ -80,7 +82,7 @@ func (c *fakeClock) next() (time.Time, bool) {
 func (c *fakeClock) fireNext(t *testing.T) time.Duration {
 	t.Helper()
 	var at time.Time
-	eventually(t, 10*time.Second, "no timer was set", func() bool {
+	mounttest.Await(t, "a pending timer", func() bool {
 		var ok bool
 		at, ok = c.next()
 		return ok

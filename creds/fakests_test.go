@@ -232,18 +232,3 @@ func newManager(t *testing.T, cfg Config) *Manager {
 	t.Cleanup(func() { m.Close() })
 	return m
 }
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(d)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline:
-			t.Fatalf("after %v: %s", d, what)
-		case <-tick.C:
-		}
-	}
-}

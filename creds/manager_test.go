@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // hammer runs n goroutines calling Retrieve until stop closes, checking
@@ -81,7 +83,7 @@ func TestManagerRenewsUnderLoad(t *testing.T) {
 		if d := advance(t, clock, &gate); d < 45*time.Minute+36*time.Second-time.Second || d > 48*time.Minute {
 			t.Errorf("renewal %d came after %v, want 45m36s..48m (1h token, 12m..14m24s ahead)", i, d)
 		}
-		eventually(t, 10*time.Second, "the renewal did not happen", func() bool { return m.Status().Renewals == i })
+		mounttest.Await(t, "the renewal", func() bool { return m.Status().Renewals == i })
 	}
 	close(stop)
 	calls, failures := wait()
@@ -105,7 +107,7 @@ func TestManagerOutageWhileValid(t *testing.T) {
 	wait := hammer(t, m, f, clock, &gate, 20, stop)
 	for attempt := 1; attempt <= 3; attempt++ {
 		advance(t, clock, &gate)
-		eventually(t, 10*time.Second, "no renewal attempt", func() bool { st := m.Status(); return st.Failures+st.Renewals == attempt })
+		mounttest.Await(t, "a renewal attempt", func() bool { st := m.Status(); return st.Failures+st.Renewals == attempt })
 	}
 	close(stop)
 	if _, failures := wait(); failures != 0 {
@@ -129,7 +131,7 @@ func TestManagerOutagePastExpiry(t *testing.T) {
 	f.failAlways.Store(true)
 	clock.Advance(time.Hour)
 	var lastErr error
-	eventually(t, 10*time.Second, "Retrieve never failed after expiry", func() bool {
+	mounttest.Await(t, "Retrieve to fail after expiry", func() bool {
 		_, lastErr = m.Retrieve(t.Context())
 		return lastErr != nil
 	})
@@ -153,7 +155,7 @@ func TestManagerOutagePastExpiry(t *testing.T) {
 	}
 	f.failAlways.Store(false)
 	var c Credentials
-	eventually(t, 10*time.Second, "no recovery after STS came back", func() bool {
+	mounttest.Await(t, "recovery after STS came back", func() bool {
 		clock.Advance(forceInterval) // past the pause between forced renewals
 		c, err = m.Retrieve(t.Context())
 		return err == nil

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // TestSecretsNeverLeak drives the manager through success, renewal, STS
@@ -37,10 +39,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 	texts = append(texts, fmt.Sprintf("%v %+v %#v %s", c, c, c, js))
 	cfg.Logger.Info("credentials", "creds", c, "secret", c.AccessKeySecret)
 	clock.fireNext(t)
-	eventually(t, 10*time.Second, "no renewal", func() bool { return m.Status().Renewals >= 1 })
+	mounttest.Await(t, "a renewal", func() bool { return m.Status().Renewals >= 1 })
 	f.failAlways.Store(true)
 	clock.Advance(time.Hour)
-	eventually(t, 10*time.Second, "no failure", func() bool { _, err := m.Retrieve(t.Context()); return err != nil })
+	mounttest.Await(t, "Retrieve to fail", func() bool { _, err := m.Retrieve(t.Context()); return err != nil })
 	_, err = m.Retrieve(t.Context())
 	texts = append(texts, err.Error(), fmt.Sprintf("%+v", m.Status()))
 	m.Close()

@@ -8,9 +8,9 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ossmount/ossmount/oss"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 const testBlock = 4096
@@ -53,19 +53,11 @@ func readRange(t *testing.T, c *Cache, key, etag string, off, n int64) []byte {
 // settle waits until no block waits for the disk.
 func settle(t *testing.T, c *Cache) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	mounttest.Await(t, "every block written to disk", func() bool {
 		c.mu.Lock()
-		n := len(c.flights)
-		c.mu.Unlock()
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d blocks still waiting for the disk", n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer c.mu.Unlock()
+		return len(c.flights) == 0
+	})
 }
 
 func TestReadsEqualSourceAndHitSecondTime(t *testing.T) {
@@ -214,12 +206,8 @@ func TestConcurrentReadersShareOneDownload(t *testing.T) {
 		}()
 	}
 	// Hold the first download until the other readers are waiting for it.
-	deadline := time.Now().Add(10 * time.Second)
-	for store.gets.Load() == 0 || c.waiting.Load() < readers-1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("readers never queued: %d GETs, %d waiting", store.gets.Load(), c.waiting.Load())
-		}
-		time.Sleep(time.Millisecond)
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return store.gets.Load() > 0 && c.waiting.Load() >= readers-1 }) {
+		t.Fatalf("hang guard: readers never queued: %d GETs, %d waiting", store.gets.Load(), c.waiting.Load())
 	}
 	close(store.gate)
 	wg.Wait()
@@ -250,21 +238,10 @@ func TestCancelledDownloaderHandsBlocksToWaiters(t *testing.T) {
 		}
 		firstErr <- err
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for store.gets.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the first reader never sent its GET")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	mounttest.Await(t, "the first reader's GET", func() bool { return store.gets.Load() > 0 })
 	second := make(chan []byte, 1)
 	go func() { second <- readRange(t, c, "k", etag, 0, int64(len(data))) }()
-	for c.waiting.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the second reader never waited")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	mounttest.Await(t, "the second reader to wait", func() bool { return c.waiting.Load() > 0 })
 	cancel()
 	if err := <-firstErr; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled reader: %v, want context.Canceled", err)

@@ -5,7 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // Through a real mount, Metrics count the FUSE operations, the files open
@@ -58,11 +59,7 @@ func TestMetricsCountOpsAndCache(t *testing.T) {
 
 	// The kernel sends RELEASE after close(2) returns: wait for it.
 	var m Metrics
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if m = f.Metrics(); m.OpenFiles == 0 || time.Now().After(deadline) {
-			break
-		}
-	}
+	mounttest.Await(t, "RELEASE of the last open file", func() bool { m = f.Metrics(); return m.OpenFiles == 0 })
 	for _, op := range []string{"lookup", "open", "read", "release", "opendir"} {
 		if m.Ops[op].Latency.Count == 0 {
 			t.Errorf("no %s counted: %+v", op, m.Ops[op])

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,13 +21,8 @@ import (
 // the test ends, also when it fails. Missing FUSE fails, never skips.
 func mountForTest(t testing.TB, f *FS) string {
 	t.Helper()
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		t.Fatalf("FUSE is required and missing: %v (these tests mount for real and never skip)", err)
-	}
-	if _, err := exec.LookPath("fusermount3"); err != nil {
-		if _, err2 := exec.LookPath("fusermount"); err2 != nil {
-			t.Fatalf("fusermount3 is required and missing: %v", err)
-		}
+	if err := mounttest.CheckFUSE(); err != nil {
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	srv, err := Mount(dir, f, f.MountOptions("ossmount-test", false, false))
@@ -425,7 +419,7 @@ func TestMountReplacedWhileOpen(t *testing.T) {
 	}
 
 	// After the TTL a new open reads the new content.
-	waitFor(t, "the new content", func() bool {
+	mounttest.Await(t, "the new content", func() bool {
 		b, err := os.ReadFile(p)
 		return err == nil && bytes.Equal(b, newData)
 	})
@@ -435,7 +429,7 @@ func TestMountReplacedWhileOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	store.put("d/added", []byte("a"))
-	waitFor(t, "the new entry in readdir", func() bool {
+	mounttest.Await(t, "the new entry in readdir", func() bool {
 		entries, err := os.ReadDir(filepath.Join(mnt, "d"))
 		return err == nil && len(entries) == 2
 	})

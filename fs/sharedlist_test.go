@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ossmount/ossmount/oss"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 func newTestListSharer(t *testing.T, keep time.Duration) (*listSharer, *gatedStore, *fakeStore, *fakeClock) {
@@ -44,7 +45,7 @@ func TestSharedListMergesConcurrentCalls(t *testing.T) {
 	g.hold()
 	ctx, cancel := context.WithCancel(context.Background())
 	first := goList(ctx, l, dirPage)
-	waitUntil(t, "the first LIST sent", func() bool { return g.waited() == 1 })
+	mounttest.Await(t, "the first LIST", func() bool { return g.waited() == 1 })
 	var rest []chan listResult
 	for range 10 {
 		rest = append(rest, goList(context.Background(), l, dirPage))

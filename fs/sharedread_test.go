@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ossmount/ossmount/oss"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // newTestReadSharer serves one random object "obj" of size bytes from a
@@ -203,7 +204,7 @@ func TestSharedReadsErrorReachesEveryReader(t *testing.T) {
 	for range 4 {
 		chans = append(chans, goGet(context.Background(), s, etag, 1<<20, 1<<20))
 	}
-	waitUntil(t, "4 readers joined", func() bool { return readersAt(s, etag, 1<<20) == 4 })
+	mounttest.Await(t, "4 readers to join", func() bool { return readersAt(s, etag, 1<<20) == 4 })
 	g.release()
 	for i, ch := range chans {
 		if r := <-ch; !errors.Is(r.err, oss.ErrPreconditionFailed) {
@@ -235,7 +236,7 @@ func TestSharedReadsCancellation(t *testing.T) {
 		}
 		idle <- body
 	}()
-	waitUntil(t, "3 readers joined", func() bool { return readersAt(s, etag, 1<<20) == 3 })
+	mounttest.Await(t, "3 readers to join", func() bool { return readersAt(s, etag, 1<<20) == 3 })
 	cancel1()
 	if r := <-r1; !errors.Is(r.err, context.Canceled) {
 		t.Errorf("cancelled reader: %v, want context.Canceled", r.err)
@@ -254,10 +255,10 @@ func TestSharedReadsCancellation(t *testing.T) {
 	g.hold()
 	ctx3, cancel3 := context.WithCancel(context.Background())
 	r3 := goGet(ctx3, s, etag, 3<<20, 1<<20)
-	waitUntil(t, "reader joined", func() bool { return readersAt(s, etag, 3<<20) == 1 })
+	mounttest.Await(t, "the reader to join", func() bool { return readersAt(s, etag, 3<<20) == 1 })
 	cancel3()
 	<-r3
-	waitUntil(t, "the abandoned fetch cancelled", func() bool { _, c := g.stats(); return c == 1 })
+	mounttest.Await(t, "the abandoned fetch to be cancelled", func() bool { _, c := g.stats(); return c == 1 })
 	g.release()
 }
 
@@ -299,7 +300,7 @@ func TestSharedReadsStress(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	waitUntil(t, "shared ranges freed", func() bool {
+	mounttest.Await(t, "the shared ranges to be freed", func() bool {
 		s.mu.Lock()
 		s.sweepLocked(s.now().Add(time.Hour))
 		s.mu.Unlock()

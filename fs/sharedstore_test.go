@@ -103,18 +103,6 @@ func (r *sliceReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// waitUntil polls cond until it holds or a generous deadline passes.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // askTwice asks every GetRange twice and returns the second body, which
 // the decorator serves from the range the first one left (shared mode).
 type askTwice struct{ *sharedStore }

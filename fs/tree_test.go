@@ -138,7 +138,7 @@ func TestConcurrentLookupsShareOneRequest(t *testing.T) {
 		}()
 	}
 	entered.Wait()
-	waitFor(t, "the first HEAD", func() bool { return store.count("head") >= 1 })
+	mounttest.Await(t, "the first HEAD", func() bool { return store.count("head") >= 1 })
 	for range 100 {
 		runtime.Gosched() // let any goroutine that would send its own HEAD do so
 	}
@@ -161,25 +161,16 @@ func TestLookupInterruptedWaiterGetsEINTR(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	res := make(chan error, 1)
 	go func() { _, err := f.t.lookup(ctx, "f"); res <- err }()
-	waitFor(t, "the HEAD", func() bool { return store.count("head") == 1 })
+	mounttest.Await(t, "the HEAD", func() bool { return store.count("head") == 1 })
 	cancel()
 	if err := <-res; Errno(err) != syscall.EINTR {
 		t.Fatalf("got %v, want EINTR", err)
 	}
 	// The shared request was not cancelled with the waiter: its answer lands in the cache.
 	close(gate)
-	waitFor(t, "the cached answer", func() bool { _, ok := f.t.cache.get("f"); return ok })
+	mounttest.Await(t, "the cached answer", func() bool { _, ok := f.t.cache.get("f"); return ok })
 	if store.count("head") != 1 {
 		t.Errorf("HEAD count %d, want 1", store.count("head"))
-	}
-}
-
-// waitFor polls cond (mounttest.WaitFor) and fails the test if it never
-// holds; the bound is a hang guard, not part of what is asserted.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	if !mounttest.WaitFor(mounttest.HangGuard, cond) {
-		t.Fatalf("hang guard: no %s after %v", what, mounttest.HangGuard)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/ossmount/ossmount/creds"
 	"github.com/ossmount/ossmount/oss"
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 func TestEmulatorRetryableFaults(t *testing.T) {
@@ -127,17 +128,12 @@ func TestEmulatorRetryableFaults(t *testing.T) {
 	}
 }
 
-// waitCount polls (with a deadline) until the emulator has counted want
-// requests of op: it counts a request after its response has gone out, so
-// the client may see the answer first. It fails if the count differs.
+// waitCount waits until the emulator has counted want requests of op: it
+// counts a request after its response has gone out, so the client may see
+// the answer first. It fails if the count differs.
 func waitCount(t *testing.T, s *emulator.Server, op string, want int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for s.Counters().Requests[op] < want && time.Now().Before(deadline) {
-		<-tick.C
-	}
+	mounttest.WaitFor(mounttest.HangGuard, func() bool { return s.Counters().Requests[op] >= want })
 	if got := s.Counters().Requests[op]; got != want {
 		t.Errorf("%s requests: %d, want %d", op, got, want)
 	}

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // The watchdog is driven by hand here (check), with a timer too long to
@@ -35,13 +37,7 @@ func TestIdleBodyProgress(t *testing.T) {
 			_, err := io.ReadFull(b, make([]byte, size))
 			done <- err
 		}()
-		deadline := time.Now().Add(time.Minute) // hang guard only
-		for !b.reading.Load() {
-			if time.Now().After(deadline) {
-				t.Fatal("Read never started")
-			}
-			time.Sleep(time.Millisecond)
-		}
+		mounttest.Await(t, "the Read to start", b.reading.Load)
 		return done
 	}
 	t.Run("idle reader is never timed out", func(t *testing.T) {
@@ -75,9 +71,7 @@ func TestIdleBodyProgress(t *testing.T) {
 		done := readAsync(t, b, 4096)
 		b.check()
 		pw.Write(make([]byte, minProgress/2))
-		for b.got.Load() < minProgress/2 || !b.reading.Load() {
-			time.Sleep(time.Millisecond)
-		}
+		mounttest.Await(t, "the trickle to be read", func() bool { return b.got.Load() >= minProgress/2 && b.reading.Load() })
 		b.check()
 		if err := <-done; err == nil || !strings.Contains(err.Error(), "no progress") {
 			t.Fatalf("trickled body: %v", err)
@@ -88,9 +82,7 @@ func TestIdleBodyProgress(t *testing.T) {
 		done := readAsync(t, b, 8*minProgress)
 		for i := int64(1); i <= 6; i++ {
 			pw.Write(make([]byte, minProgress))
-			for b.got.Load() < i*minProgress || !b.reading.Load() {
-				time.Sleep(time.Millisecond)
-			}
+			mounttest.Await(t, "the KiB to be read", func() bool { return b.got.Load() >= i*minProgress && b.reading.Load() })
 			b.check()
 		}
 		if b.tripped.Load() {

@@ -8,7 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 func TestRunWritesReadyFileAndServes(t *testing.T) {
@@ -20,16 +21,11 @@ func TestRunWritesReadyFileAndServes(t *testing.T) {
 		done <- run([]string{"--sample", "--public-read", "demo", "--generate", "gen:2500:1K", "--ready-file", ready}, &out, &errOut, stop)
 	}()
 	var info readyInfo
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool {
 		data, err := os.ReadFile(ready)
-		if err == nil && json.Unmarshal(data, &info) == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no ready file; stderr: %s", errOut.String())
-		}
-		time.Sleep(10 * time.Millisecond) // polling a file another goroutine writes
+		return err == nil && json.Unmarshal(data, &info) == nil
+	}) {
+		t.Fatalf("hang guard: no ready file after %v; stderr: %s", mounttest.HangGuard, errOut.String())
 	}
 	if info.DemoAccessKeySecret == "" || !strings.HasPrefix(info.OSSURL, "http://127.0.0.1:") || info.RoleARN == "" {
 		t.Fatalf("ready info: %+v", info)

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
@@ -35,6 +36,37 @@ func Binary() (path string, cleanup func(), err error) {
 		return "", nil, fmt.Errorf("building ossmount: %v\n%s", err, out)
 	}
 	return path, func() { os.RemoveAll(dir) }, nil
+}
+
+// CheckFUSE says what this machine lacks to mount through FUSE: the
+// /dev/fuse device and fusermount3 (which the daemon and Unmount use).
+// Tests that mount fail on it, never skip: a machine without FUSE must not
+// report green having tested nothing.
+func CheckFUSE() error {
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		return fmt.Errorf("FUSE is required and missing: /dev/fuse: %v (modprobe fuse; in a container, --device /dev/fuse)", err)
+	}
+	if _, err := exec.LookPath("fusermount3"); err != nil {
+		return fmt.Errorf("FUSE is required and missing: fusermount3 is not installed (apt-get install fuse3)")
+	}
+	return nil
+}
+
+// Setup is the start of the TestMain of a suite that mounts bin/ossmount:
+// it checks FUSE (CheckFUSE) and finds or builds the binary (Binary). On
+// any failure it prints the cause prefixed with suite and exits with
+// status 1, so the suite fails before any test runs.
+func Setup(suite string) (bin string, cleanup func()) {
+	if err := CheckFUSE(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", suite, err)
+		os.Exit(1)
+	}
+	bin, cleanup, err := Binary()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", suite, err)
+		os.Exit(1)
+	}
+	return bin, cleanup
 }
 
 // Env is the whole environment of an ossmount run against emu: the demo RAM
@@ -125,18 +157,31 @@ func IsMounted(dir string) bool {
 // a loaded 2-core CI machine. A test failing on it reports what it last saw.
 const HangGuard = 60 * time.Second
 
-// WaitFor polls cond every 20 ms until it holds or d passes; it is the one
-// polling helper of the tests (e2e, benchmarks and fs unit tests). Pass
-// HangGuard unless time itself is under test (a TTL, a timeout option); a
-// bound that is the behaviour under test has its margin justified where
-// it is passed, and the caller reports the time observed.
+// WaitFor polls cond until it holds or d passes; it is the one polling
+// helper of the tests (e2e, benchmarks, emulator and package unit tests).
+// It polls every millisecond at first, backing off to every 20 ms, so a
+// unit test waiting for a goroutine costs about a millisecond while a long
+// wait does not spin. Pass HangGuard unless time itself is under test (a
+// TTL, a timeout option); a bound that is the behaviour under test has its
+// margin justified where it is passed, and the caller reports the time
+// observed.
 func WaitFor(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
-	for !cond() {
+	for pause := time.Millisecond; !cond(); pause = min(2*pause, 20*time.Millisecond) {
 		if time.Now().After(deadline) {
 			return false
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(pause)
 	}
 	return true
+}
+
+// Await waits (WaitFor) until cond holds and fails t if it does not within
+// HangGuard, naming what never happened: for waits whose bound is only a
+// hang guard and whose caller has nothing more to report.
+func Await(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	if !WaitFor(HangGuard, cond) {
+		t.Fatalf("hang guard: waited %v for %s", HangGuard, what)
+	}
 }
