@@ -28,12 +28,7 @@ var ossmountBin string
 func TestMain(m *testing.M) {
 	cleanup := func() {}
 	if benchRequested() {
-		bin, rm, err := mounttest.Binary()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		ossmountBin, cleanup = bin, rm
+		ossmountBin, cleanup = mounttest.Setup("bench")
 	}
 	start := time.Now()
 	code := m.Run()

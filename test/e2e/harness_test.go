@@ -20,29 +20,11 @@ import (
 var ossmountBin string
 
 func TestMain(m *testing.M) {
-	if msg := fuseMissing(); msg != "" {
-		fmt.Fprintln(os.Stderr, "e2e: FUSE is required and missing:", msg)
-		os.Exit(1)
-	}
-	bin, cleanup, err := mounttest.Binary()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		os.Exit(1)
-	}
+	bin, cleanup := mounttest.Setup("e2e")
 	ossmountBin = bin
 	code := m.Run()
 	cleanup()
 	os.Exit(code)
-}
-
-func fuseMissing() string {
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		return "/dev/fuse does not exist (modprobe fuse)"
-	}
-	if _, err := exec.LookPath("fusermount3"); err != nil {
-		return "fusermount3 is not installed (apt-get install fuse3)"
-	}
-	return ""
 }
 
 // env is one emulator plus what a mount of it needs.
@@ -98,6 +80,28 @@ func (e *env) mount(target string, flags ...string) (string, string) {
 	}
 	t.Cleanup(func() { unmountAndWait(t, mnt, logFile) })
 	return mnt, logFile
+}
+
+// mountObject starts an emulator holding the one object bucket/key and
+// mounts bucket (e.mount): the start of a test about the daemon rather
+// than the files.
+func mountObject(t *testing.T, bucket, key, data string) (e *env, mnt, logFile string) {
+	t.Helper()
+	e = startEmulator(t, emulator.Config{})
+	e.emu.PutObject(bucket, key, []byte(data))
+	mnt, logFile = e.mount(bucket)
+	return e, mnt, logFile
+}
+
+// daemonPID is the pid of the mount's daemon, read from its log file
+// (mounttest.MountPID); the test fails if the log names none.
+func daemonPID(t *testing.T, logFile string) int {
+	t.Helper()
+	pid := mounttest.MountPID(logFile)
+	if pid == 0 {
+		t.Fatalf("no pid in the log:\n%s", readFile(t, logFile))
+	}
+	return pid
 }
 
 // unmountAndWait unmounts mnt and makes sure the ossmount process ends.

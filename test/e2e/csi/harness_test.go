@@ -31,15 +31,7 @@ const nobody = 65534
 var ossmountBin, pluginBin string
 
 func TestMain(m *testing.M) {
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		fmt.Fprintln(os.Stderr, "csi e2e: /dev/fuse is required:", err)
-		os.Exit(1)
-	}
-	bin, cleanup, err := mounttest.Binary()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "csi e2e:", err)
-		os.Exit(1)
-	}
+	bin, cleanup := mounttest.Setup("csi e2e")
 	ossmountBin = bin
 	pluginBin = filepath.Join(filepath.Dir(bin), "ossmount-csi")
 	if _, err := os.Stat(pluginBin); err != nil {
