@@ -12,12 +12,8 @@ import (
 
 	"github.com/ossmount/ossmount/oss"
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
-
-// hangGuard bounds calls that must end by themselves. It is far above the
-// 300ms request timeout the tests use and only turns a hang into a failure
-// (a ctx error) instead of a test binary killed by go test's timeout.
-const hangGuard = 60 * time.Second
 
 // stallClient has a 300ms request timeout and 3 attempts, logging to logs.
 func stallClient(t *testing.T, s *emulator.Server, logs *syncBuffer) *oss.Client {
@@ -28,11 +24,12 @@ func stallClient(t *testing.T, s *emulator.Server, logs *syncBuffer) *oss.Client
 	})
 }
 
-// readGuarded reads a whole range under the hang guard; it fails the test
-// if the guard, not the client, ended the read.
+// readGuarded reads a whole range under mounttest.HangGuard, far above the
+// 300ms request timeout: it fails the test if the guard, not the client,
+// ended the read.
 func readGuarded(t *testing.T, c *oss.Client, key string) ([]byte, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	ctx, cancel := context.WithTimeout(context.Background(), mounttest.HangGuard)
 	defer cancel()
 	r, err := c.GetRange(ctx, key, "", 0, -1)
 	if err != nil {
@@ -41,67 +38,59 @@ func readGuarded(t *testing.T, c *oss.Client, key string) ([]byte, error) {
 	defer r.Close()
 	got, err := io.ReadAll(r)
 	if ctx.Err() != nil {
-		t.Fatalf("read still blocked after %v (%d bytes): the body has no idle bound", hangGuard, len(got))
+		t.Fatalf("read still blocked after %v (%d bytes): the body has no idle bound", mounttest.HangGuard, len(got))
 	}
 	return got, err
 }
 
-func TestGetResumesStalledBody(t *testing.T) {
+// A GET body that stalls, or trickles below the progress floor, after
+// some bytes is resumed from where it stopped while the stall is
+// transient, and fails after MaxAttempts when it lasts.
+func TestGetStalledBody(t *testing.T) {
 	s := startEmulator(t, emulator.Config{})
 	data := randomData(256<<10, 21)
 	s.PutObject(bucket, "obj", data)
 	var logs syncBuffer
 	c := stallClient(t, s, &logs)
+	const trickle = 20 * time.Millisecond
 	for _, tc := range []struct {
-		name   string
-		faults emulator.Faults
+		name    string
+		forGood bool // every body stalls, not only the first
+		trickle time.Duration
 	}{
-		{"stall", emulator.Faults{StallBodies: 1, StallAfter: 100_000, StallOps: "get"}},
-		{"trickle", emulator.Faults{StallBodies: 1, StallAfter: 100_000, StallOps: "get", TrickleInterval: 20 * time.Millisecond}},
+		{"transient stall", false, 0},
+		{"transient trickle", false, trickle},
+		{"stall for good", true, 0},
+		{"trickle for good", true, trickle},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.ResetCounters()
-			s.SetFaults(tc.faults)
+			faults := emulator.Faults{StallBodies: 1, StallAfter: 100_000, StallOps: "get", TrickleInterval: tc.trickle}
+			if tc.forGood {
+				faults.StallBodies, faults.StallAfter = -1, 1000
+			}
+			s.SetFaults(faults)
 			defer s.SetFaults(emulator.Faults{})
 			got, err := readGuarded(t, c, "obj")
-			if err != nil || !bytes.Equal(got, data) {
-				t.Fatalf("got %d bytes (exact: %v), %v", len(got), bytes.Equal(got, data), err)
+			gets := s.Counters().Requests["GetObject"]
+			if !tc.forGood {
+				if err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("got %d bytes (exact: %v), %v", len(got), bytes.Equal(got, data), err)
+				}
+				if stalled := s.Counters().StalledBodies; stalled != 1 || gets != 2 {
+					t.Fatalf("%d stalled bodies, %d GETs: want 1 stall and 1 resumption", stalled, gets)
+				}
+				if !strings.Contains(logs.String(), "resuming cut body") {
+					t.Fatalf("no resumption logged:\n%s", logs.String())
+				}
+				return
 			}
-			if cn := s.Counters(); cn.StalledBodies != 1 || cn.Requests["GetObject"] != 2 {
-				t.Fatalf("%d stalled bodies, %d GETs: want 1 stall and 1 resumption", cn.StalledBodies, cn.Requests["GetObject"])
-			}
-			if !strings.Contains(logs.String(), "resuming cut body") {
-				t.Fatalf("no resumption logged:\n%s", logs.String())
-			}
-		})
-	}
-}
-
-func TestGetStalledForGoodFails(t *testing.T) {
-	s := startEmulator(t, emulator.Config{})
-	data := randomData(256<<10, 22)
-	s.PutObject(bucket, "obj", data)
-	var logs syncBuffer
-	c := stallClient(t, s, &logs)
-	for _, tc := range []struct {
-		name   string
-		faults emulator.Faults
-	}{
-		{"stall", emulator.Faults{StallBodies: -1, StallAfter: 1000, StallOps: "get"}},
-		{"trickle", emulator.Faults{StallBodies: -1, StallAfter: 1000, StallOps: "get", TrickleInterval: 20 * time.Millisecond}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s.ResetCounters()
-			s.SetFaults(tc.faults)
-			defer s.SetFaults(emulator.Faults{})
-			got, err := readGuarded(t, c, "obj")
-			if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) {
+			if !errors.Is(err, io.ErrUnexpectedEOF) {
 				t.Fatalf("read of a body that stalls for good: %d bytes, %v; want an error wrapping io.ErrUnexpectedEOF", len(got), err)
 			}
 			if len(got) < 3000 || !bytes.Equal(got, data[:len(got)]) {
 				t.Fatalf("got %d bytes before the error, want at least 3 × 1000, exact", len(got))
 			}
-			t.Logf("error: %v", err)
 			// The message names the key, the bytes got and the last request id.
 			for _, want := range []string{`"obj"`, "request id", "bytes", "no progress"} {
 				if !strings.Contains(err.Error(), want) {
@@ -109,8 +98,8 @@ func TestGetStalledForGoodFails(t *testing.T) {
 				}
 			}
 			// Resumptions count against MaxAttempts: one GET and two resumptions.
-			if cn := s.Counters(); cn.Requests["GetObject"] != 3 {
-				t.Fatalf("%d GETs, want 3 (MaxAttempts)", cn.Requests["GetObject"])
+			if gets != 3 {
+				t.Fatalf("%d GETs, want 3 (MaxAttempts)", gets)
 			}
 		})
 	}
@@ -122,11 +111,11 @@ func TestListStalledBody(t *testing.T) {
 	var logs syncBuffer
 	c := stallClient(t, s, &logs)
 	list := func(t *testing.T) (oss.ListPage, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+		ctx, cancel := context.WithTimeout(context.Background(), mounttest.HangGuard)
 		defer cancel()
 		page, err := c.List(ctx, oss.ListInput{Delimiter: "/"})
 		if ctx.Err() != nil {
-			t.Fatalf("list still blocked after %v", hangGuard)
+			t.Fatalf("list still blocked after %v", mounttest.HangGuard)
 		}
 		return page, err
 	}
