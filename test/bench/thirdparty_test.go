@@ -109,9 +109,9 @@ func mountOther(b *testing.B, o other, url string) *mounted {
 		}
 	}}
 	b.Cleanup(func() { m.unmount(b) })
-	if !mounttest.WaitFor(30*time.Second, func() bool { return mounttest.IsMounted(mnt) }) {
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return mounttest.IsMounted(mnt) }) {
 		out, _ := os.ReadFile(logPath)
-		b.Fatalf("%s did not mount within 30 s\n%s", o.name, out)
+		b.Fatalf("hang guard: %s did not mount within %v\n%s", o.name, mounttest.HangGuard, out)
 	}
 	return m
 }

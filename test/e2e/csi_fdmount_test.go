@@ -40,9 +40,9 @@ func TestServeMountedFD(t *testing.T) {
 		syscall.Unmount(mnt, syscall.MNT_DETACH)
 		select {
 		case <-exited:
-		case <-time.After(10 * time.Second):
+		case <-time.After(mounttest.HangGuard):
 			cmd.Process.Kill()
-			t.Errorf("ossmount still running 10s after the unmount")
+			t.Errorf("hang guard: ossmount still running %v after the unmount", mounttest.HangGuard)
 		}
 	})
 
@@ -58,8 +58,8 @@ func TestServeMountedFD(t *testing.T) {
 		if waitErr != nil {
 			t.Fatalf("ossmount exited with %v after the unmount\nlog:\n%s", waitErr, readFile(t, logFile))
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("ossmount still serving 10s after the unmount")
+	case <-time.After(mounttest.HangGuard):
+		t.Fatalf("hang guard: ossmount still serving %v after the unmount", mounttest.HangGuard)
 	}
 }
 

@@ -63,8 +63,8 @@ func TestMounterServesFDAsNonRoot(t *testing.T) {
 	if err := syscall.Unmount(mnt, 0); err != nil {
 		t.Fatal(err)
 	}
-	if !mounttest.WaitFor(10*time.Second, func() bool { return !mounttest.ProcessAlive(reply.PID) }) {
-		t.Errorf("child %d still running 10s after the unmount", reply.PID)
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return !mounttest.ProcessAlive(reply.PID) }) {
+		t.Errorf("hang guard: child %d still running %v after the unmount", reply.PID, mounttest.HangGuard)
 	}
 
 	t.Run("disallowed option", func(t *testing.T) {
@@ -117,8 +117,8 @@ func startMounter(t *testing.T) (stateDir, socket string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
-	if !mounttest.WaitFor(10*time.Second, func() bool { _, err := os.Stat(socket); return err == nil }) {
-		t.Fatalf("mounter socket %s did not appear\nlog:\n%s", socket, readFile(t, logFile))
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { _, err := os.Stat(socket); return err == nil }) {
+		t.Fatalf("hang guard: mounter socket %s did not appear\nlog:\n%s", socket, readFile(t, logFile))
 	}
 	return stateDir, socket
 }

@@ -101,10 +101,10 @@ func TestMalformedAnswersGiveEIO(t *testing.T) {
 			var err error
 			select {
 			case err = <-done:
-			case <-time.After(60 * time.Second):
+			case <-time.After(mounttest.HangGuard):
 				e.emu.SetFaults(emulator.Faults{})
 				proxy.mode.Store("")
-				t.Fatalf("still blocked after 60s")
+				t.Fatalf("hang guard: still blocked after %v", mounttest.HangGuard)
 			}
 			elapsed := time.Since(start)
 			e.emu.SetFaults(emulator.Faults{})

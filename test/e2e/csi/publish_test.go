@@ -104,8 +104,8 @@ func TestPublishReadsEmulatorObjects(t *testing.T) {
 	if _, err := os.Stat(stateDir); !os.IsNotExist(err) {
 		t.Errorf("state %s not removed: %v", stateDir, err)
 	}
-	if !mounttest.WaitFor(10e9, func() bool { return !mounttest.ProcessAlive(pid) }) {
-		t.Errorf("ossmount %d still running after unpublish", pid)
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return !mounttest.ProcessAlive(pid) }) {
+		t.Errorf("hang guard: ossmount %d still running after unpublish", pid)
 	}
 }
 
