@@ -54,11 +54,7 @@ func benchRequested() bool {
 // when b ends.
 func startEmulator(b *testing.B) *emulator.Server {
 	b.Helper()
-	emu, err := emulator.Start(emulator.Config{})
-	if err != nil {
-		b.Fatalf("starting emulator: %v", err)
-	}
-	b.Cleanup(func() { emu.Close() })
+	emu := mounttest.StartEmulator(b, emulator.Config{})
 	emu.CreateBucket(bucket, true)
 	return emu
 }

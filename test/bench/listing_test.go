@@ -16,21 +16,12 @@ import (
 // listed first (untimed), as a shell user sees a directory before listing
 // it, so a HEAD can only come from the entries.
 func BenchmarkListDir(b *testing.B) {
-	emu := startEmulator(b)
 	const objects = 100_000
-	for _, dir := range []string{"ls-shaped-f", "ls-shaped-l", "ls-plain-f", "ls-plain-l", "ls-base"} {
-		emu.AddGenerated(bucket, emulator.Generated{Count: objects, KeyFormat: dir + "/file%06d", Size: 1000, Seed: 5})
-	}
-	d := newDirect(emu)
-	defer d.close()
-	m := mountOSS(b, emu)
-	listRoot(b, m)
+	emu, d, m := listingSetup(b, func(dir string) emulator.Generated {
+		return emulator.Generated{Count: objects, KeyFormat: dir + "/file%06d", Size: 1000, Seed: 5}
+	}, "ls-shaped-f", "ls-shaped-l", "ls-plain-f", "ls-plain-l", "ls-base")
 	ctx := context.Background()
-
-	for _, nw := range []struct {
-		name   string
-		faults emulator.Faults
-	}{{"shaped", shaped}, {"plain", emulator.Faults{}}} {
+	for _, nw := range listingNetworks {
 		emu.SetFaults(nw.faults)
 		var pages int
 		base, err := timeIt(func() error {
@@ -77,21 +68,12 @@ func BenchmarkListDir(b *testing.B) {
 // flat listing (no delimiter), which only a client that knows it wants every
 // key can use.
 func BenchmarkFind(b *testing.B) {
-	emu := startEmulator(b)
 	const objects = 50_000
-	for _, dir := range []string{"find-shaped", "find-plain", "find-base"} {
-		emu.AddGenerated(bucket, emulator.Generated{Count: objects, PerDir: 100, KeyFormat: dir + "/d%03d/f%05d", Size: 1000, Seed: 6})
-	}
-	d := newDirect(emu)
-	defer d.close()
-	m := mountOSS(b, emu)
-	listRoot(b, m)
+	emu, d, m := listingSetup(b, func(dir string) emulator.Generated {
+		return emulator.Generated{Count: objects, PerDir: 100, KeyFormat: dir + "/d%03d/f%05d", Size: 1000, Seed: 6}
+	}, "find-shaped", "find-plain", "find-base")
 	ctx := context.Background()
-
-	for _, nw := range []struct {
-		name   string
-		faults emulator.Faults
-	}{{"shaped", shaped}, {"plain", emulator.Faults{}}} {
+	for _, nw := range listingNetworks {
 		emu.SetFaults(nw.faults)
 		var pages int
 		base, err := timeIt(func() error {
@@ -123,6 +105,28 @@ func BenchmarkFind(b *testing.B) {
 		b.ReportMetric(ratio, "find-"+nw.name+"-ratio")
 	}
 	emu.SetFaults(emulator.Faults{})
+}
+
+// listingNetworks are the networks a listing benchmark runs on: its
+// directories are named for them.
+var listingNetworks = []struct {
+	name   string
+	faults emulator.Faults
+}{{"shaped", shaped}, {"plain", emulator.Faults{}}}
+
+// listingSetup starts an emulator holding gen(dir) for each of dirs, a
+// direct client (closed when b ends) and a mount whose root is listed.
+func listingSetup(b *testing.B, gen func(dir string) emulator.Generated, dirs ...string) (*emulator.Server, *direct, *mounted) {
+	b.Helper()
+	emu := startEmulator(b)
+	for _, dir := range dirs {
+		emu.AddGenerated(bucket, gen(dir))
+	}
+	d := newDirect(emu)
+	b.Cleanup(d.close)
+	m := mountOSS(b, emu)
+	listRoot(b, m)
+	return emu, d, m
 }
 
 // listRoot lists the mount's root, untimed, so that the directories the

@@ -5,16 +5,16 @@ import (
 	"testing"
 
 	"github.com/ossmount/ossmount/policy"
-	"github.com/ossmount/ossmount/test/emulator"
 )
 
 // `ossmount check` obtains a token, lists once and reports identity, expiry
 // and the listing, without mounting; `ossmount policy` prints exactly the
 // session policy a mount sends to STS.
 func TestCheckAndPolicyCommands(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("chk", "team/a.txt", []byte("a"))
-	e.emu.PutObject("chk", "team/sub/b.txt", []byte("b"))
+	e := startWithObjects(t, "chk", map[string]string{
+		"team/a.txt":     "a",
+		"team/sub/b.txt": "b",
+	})
 
 	stdout, stderr, err := run(t, e.baseEnv(), "check", "--path-style", "chk:/team")
 	if err != nil {

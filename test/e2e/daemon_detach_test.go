@@ -17,11 +17,6 @@ import (
 	"github.com/ossmount/ossmount/test/mounttest"
 )
 
-// hangGuard bounds a command that must return on its own: a background
-// mount that kept its caller's descriptors would block `$(...)` for as long
-// as the mount lives. Generous, so that only a real hang trips it.
-const hangGuard = 60 * time.Second
-
 // startupPID finds the daemon's pid in the start-up message
 // "ossmount: mounted oss://b/ at /mnt (pid N); logs: ...".
 func startupPID(out string) int {
@@ -45,13 +40,12 @@ func cleanupMount(t *testing.T, mnt string, pid *int) {
 // `out=$(ossmount ... 2>&1)` returns once the mount is live, the output says
 // where the logs go, and the daemon holds none of the caller's descriptors.
 func TestBackgroundMountDetachesFromCaller(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("det", "a.txt", []byte("hello"))
+	e := startWithObjects(t, "det", map[string]string{"a.txt": "hello"})
 	mnt := t.TempDir()
 	var pid int
 	cleanupMount(t, mnt, &pid)
 
-	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	ctx, cancel := context.WithTimeout(context.Background(), mounttest.HangGuard)
 	defer cancel()
 	script := `out=$("$OSSMOUNT" --path-style det "$MNT" 2>&1); rc=$?; printf '%s\n' "$out"; exit $rc`
 	cmd := exec.CommandContext(ctx, "bash", "-c", script)
@@ -60,7 +54,7 @@ func TestBackgroundMountDetachesFromCaller(t *testing.T) {
 	outb, err := cmd.Output()
 	out := string(outb)
 	if ctx.Err() != nil {
-		t.Fatalf("out=$(ossmount ... 2>&1) did not return within %v (the daemon kept the caller's stderr)", hangGuard)
+		t.Fatalf("out=$(ossmount ... 2>&1) did not return within %v (the daemon kept the caller's stderr)", mounttest.HangGuard)
 	}
 	if err != nil {
 		t.Fatalf("ossmount: %v\noutput: %s", err, out)
@@ -87,8 +81,7 @@ func TestBackgroundMountDetachesFromCaller(t *testing.T) {
 // mount is live (so even a crash report lands there), and the start-up output
 // names it.
 func TestBackgroundMountLogsToLogFile(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("det", "a.txt", []byte("hello"))
+	e := startWithObjects(t, "det", map[string]string{"a.txt": "hello"})
 	mnt := t.TempDir()
 	logFile := filepath.Join(t.TempDir(), "ossmount.log")
 	_, stderr, err := run(t, e.baseEnv(), "--path-style", "--log-file", logFile, "det", mnt)
@@ -151,7 +144,7 @@ func TestMountSurvivesClosedStderrPipe(t *testing.T) {
 				}
 				close(lines)
 			}()
-			if !mounttest.WaitFor(hangGuard, func() bool { return mounttest.IsMounted(mnt) }) {
+			if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return mounttest.IsMounted(mnt) }) {
 				t.Fatalf("mount did not appear")
 			}
 			if mode == "background" {
@@ -159,7 +152,7 @@ func TestMountSurvivesClosedStderrPipe(t *testing.T) {
 					t.Fatalf("ossmount: %v", err)
 				}
 				// The parent printed the start-up line before it exited.
-				deadline := time.After(hangGuard)
+				deadline := time.After(mounttest.HangGuard)
 			drain:
 				for pid == 0 {
 					select {
@@ -169,7 +162,7 @@ func TestMountSurvivesClosedStderrPipe(t *testing.T) {
 						}
 						pid = startupPID(l)
 					case <-deadline:
-						t.Errorf("no start-up line with the pid within %v", hangGuard)
+						t.Errorf("no start-up line with the pid within %v", mounttest.HangGuard)
 						break drain
 					}
 				}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossmount/ossmount/test/emulator"
 	"github.com/ossmount/ossmount/test/mounttest"
 )
 
@@ -19,8 +18,7 @@ import (
 // that the mountpoint lock does not answer first) gets a clear error, not
 // an ossmount that hangs in statfs(2) for ever.
 func TestMountOverHungMountFails(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("hung", "a.txt", []byte("a"))
+	e := startWithObjects(t, "hung", map[string]string{"a.txt": "a"})
 	parent := t.TempDir()
 	mnt := filepath.Join(parent, "mnt")
 	if err := os.Mkdir(mnt, 0o755); err != nil {
@@ -44,7 +42,7 @@ func TestMountOverHungMountFails(t *testing.T) {
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGCONT) })
 	// kill(2) returns before every thread has stopped; one still running
 	// would answer the probe.
-	if !mounttest.WaitFor(hangGuard, func() bool { return allThreadsStopped(pid) }) {
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return allThreadsStopped(pid) }) {
 		t.Fatalf("daemon %d did not stop", pid)
 	}
 
@@ -60,20 +58,20 @@ func TestMountOverHungMountFails(t *testing.T) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	said := mounttest.WaitFor(hangGuard, func() bool { return strings.Contains(readFile(t, outFile.Name()), "does not answer") })
+	said := mounttest.WaitFor(mounttest.HangGuard, func() bool { return strings.Contains(readFile(t, outFile.Name()), "does not answer") })
 	syscall.Kill(pid, syscall.SIGCONT)
 	select {
 	case err := <-exited:
 		if err == nil {
 			t.Errorf("ossmount over a mount that does not answer exited 0")
 		}
-	case <-time.After(hangGuard):
+	case <-time.After(mounttest.HangGuard):
 		cmd.Process.Kill()
-		t.Errorf("ossmount did not exit within %v once the stopped server ran again", hangGuard)
+		t.Errorf("ossmount did not exit within %v once the stopped server ran again", mounttest.HangGuard)
 	}
 	out := readFile(t, outFile.Name())
 	if !said || !strings.Contains(out, "already mounted") {
-		t.Fatalf("output %q: want an \"already mounted ... does not answer\" error within %v", out, hangGuard)
+		t.Fatalf("output %q: want an \"already mounted ... does not answer\" error within %v", out, mounttest.HangGuard)
 	}
 }
 

@@ -13,8 +13,7 @@ import (
 // An out-of-range id is refused with one line naming the option, never
 // truncated (4294967296 used to become uid 0, root).
 func TestOutOfRangeUIDIsRefused(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("opts", "a.txt", []byte("a"))
+	e := startWithObjects(t, "opts", map[string]string{"a.txt": "a"})
 	mnt := t.TempDir()
 	_, stderr, err := run(t, e.baseEnv(), "--path-style", "--uid", "4294967296", "opts", mnt)
 	if mounttest.IsMounted(mnt) {
@@ -29,8 +28,7 @@ func TestOutOfRangeUIDIsRefused(t *testing.T) {
 // A credentials file others may write is refused (anyone could substitute
 // the key); one others may read is used with a warning naming the file.
 func TestCredentialsFilePermissions(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("perm", "a.txt", []byte("a"))
+	e := startWithObjects(t, "perm", map[string]string{"a.txt": "a"})
 	var env []string
 	for _, kv := range e.baseEnv() {
 		if !strings.HasPrefix(kv, "ALIBABA_CLOUD_ACCESS_KEY_") {

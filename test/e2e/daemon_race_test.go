@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ossmount/ossmount/test/emulator"
 	"github.com/ossmount/ossmount/test/mounttest"
 )
 
@@ -29,8 +28,7 @@ func fuseMountsAt(dir string) int {
 // mounts, the others fail with "already mounted", and one FUSE mount is there.
 func TestConcurrentMountsOnOneMountpoint(t *testing.T) {
 	const n = 4
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("race", "a.txt", []byte("a"))
+	e := startWithObjects(t, "race", map[string]string{"a.txt": "a"})
 	mnt := t.TempDir()
 	logs := make([]string, n)
 	t.Cleanup(func() {

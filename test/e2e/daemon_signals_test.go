@@ -7,9 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
-	"github.com/ossmount/ossmount/test/emulator"
 	"github.com/ossmount/ossmount/test/mounttest"
 )
 
@@ -17,13 +15,8 @@ import (
 // and USR2 are ignored, USR1 logs a status line, HUP reopens the log file.
 // Each is shown handled by its log line before the mount is read again.
 func TestSignalsLeaveMountServing(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("sig", "a.txt", []byte("alive"))
-	mnt, logFile := e.mount("sig")
-	pid := mounttest.MountPID(logFile)
-	if pid == 0 {
-		t.Fatalf("no pid in log:\n%s", readFile(t, logFile))
-	}
+	_, mnt, logFile := mountObject(t, "sig", "a.txt", "alive")
+	pid := daemonPID(t, logFile)
 	for _, tc := range []struct {
 		sig  syscall.Signal
 		logs string
@@ -36,7 +29,7 @@ func TestSignalsLeaveMountServing(t *testing.T) {
 		if err := syscall.Kill(pid, tc.sig); err != nil {
 			t.Fatal(err)
 		}
-		if !waitLog(logFile, 30*time.Second, tc.logs) {
+		if !waitLog(logFile, mounttest.HangGuard, tc.logs) {
 			t.Errorf("after %v: no %q in the log (daemon alive: %v)\nlog tail:\n%s", tc.sig, tc.logs, mounttest.ProcessAlive(pid), tail(readFile(t, logFile), 5))
 		}
 		if got, err := os.ReadFile(filepath.Join(mnt, "a.txt")); err != nil || string(got) != "alive" {
@@ -48,24 +41,19 @@ func TestSignalsLeaveMountServing(t *testing.T) {
 // logrotate's way: rename the log file, send HUP; the daemon writes on at
 // the path, in a new file, and nothing more goes to the renamed one.
 func TestSIGHUPReopensLogFileAfterRotation(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("rot", "a.txt", []byte("alive"))
-	mnt, logFile := e.mount("rot")
-	pid := mounttest.MountPID(logFile)
-	if pid == 0 {
-		t.Fatalf("no pid in log:\n%s", readFile(t, logFile))
-	}
+	_, mnt, logFile := mountObject(t, "rot", "a.txt", "alive")
+	pid := daemonPID(t, logFile)
 	rotated := logFile + ".1"
 	if err := os.Rename(logFile, rotated); err != nil {
 		t.Fatal(err)
 	}
 	syscall.Kill(pid, syscall.SIGHUP)
-	if !waitLog(logFile, 30*time.Second, `msg="log file reopened"`) {
+	if !waitLog(logFile, mounttest.HangGuard, `msg="log file reopened"`) {
 		t.Fatalf("no new log file at %s after SIGHUP (daemon alive: %v)\nrotated:\n%s", logFile, mounttest.ProcessAlive(pid), tail(readFile(t, rotated), 5))
 	}
 	before := readFile(t, rotated)
 	syscall.Kill(pid, syscall.SIGUSR1) // one more line, which must go to the new file
-	if !waitLog(logFile, 30*time.Second, "msg=status") {
+	if !waitLog(logFile, mounttest.HangGuard, "msg=status") {
 		t.Fatalf("status line did not reach the reopened log file:\n%s", readFile(t, logFile))
 	}
 	if after := readFile(t, rotated); after != before || strings.Contains(after, "msg=status") {
@@ -83,13 +71,11 @@ func TestSIGHUPReopensLogFileAfterRotation(t *testing.T) {
 // SIGQUIT (Ctrl-\) ends the mount as SIGTERM does, instead of Go's default
 // of dumping goroutines and leaving a dead mount.
 func TestSIGQUITUnmounts(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("quit", "a.txt", []byte("a"))
-	mnt, logFile := e.mount("quit")
-	pid := mounttest.MountPID(logFile)
+	_, mnt, logFile := mountObject(t, "quit", "a.txt", "a")
+	pid := daemonPID(t, logFile)
 	syscall.Kill(pid, syscall.SIGQUIT)
-	if !mounttest.WaitFor(30*time.Second, func() bool { return !mounttest.ProcessAlive(pid) }) {
-		t.Fatalf("daemon still running after SIGQUIT")
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return !mounttest.ProcessAlive(pid) }) {
+		t.Fatalf("hang guard: daemon still running %v after SIGQUIT", mounttest.HangGuard)
 	}
 	if mounttest.IsMounted(mnt) {
 		t.Fatalf("%s still mounted after SIGQUIT (a dead mount)\nlog tail:\n%s", mnt, tail(readFile(t, logFile), 5))

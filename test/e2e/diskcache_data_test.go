@@ -11,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
 	"github.com/ossmount/ossmount/test/mounttest"
@@ -114,8 +113,7 @@ func TestDiskCacheRemountReusesAndReplacedObjectMisses(t *testing.T) {
 
 // A second mount on a cache directory in use is refused with a clear error.
 func TestDiskCacheDirInUseIsRefused(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("dcache", "a", []byte("a"))
+	e := startWithObjects(t, "dcache", map[string]string{"a": "a"})
 	dir := t.TempDir()
 	e.mount("dcache", "-o", "cache_dir="+dir+",cache_size=32MiB")
 	mnt2 := t.TempDir()
@@ -153,10 +151,7 @@ func TestDiskCacheKill9MidEpoch(t *testing.T) {
 	e.emu.SetFaults(emulator.Faults{BandwidthPerConn: 20_000_000})
 	dir := t.TempDir()
 	mnt, logFile := e.mount("dcache", "--cache-dir", dir, "--cache-size", "256MiB")
-	pid := mounttest.MountPID(logFile)
-	if pid == 0 {
-		t.Fatalf("no pid in log:\n%s", readFile(t, logFile))
-	}
+	pid := daemonPID(t, logFile)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -164,11 +159,11 @@ func TestDiskCacheKill9MidEpoch(t *testing.T) {
 			os.ReadFile(filepath.Join(mnt, key)) // fails once the daemon dies
 		}
 	}()
-	if !mounttest.WaitFor(30*time.Second, func() bool { return len(cacheFiles(t, dir)) >= 20 }) {
-		t.Fatal("no blocks were cached")
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return len(cacheFiles(t, dir)) >= 20 }) {
+		t.Fatal("hang guard: no blocks were cached")
 	}
 	syscall.Kill(pid, syscall.SIGKILL)
-	mounttest.WaitFor(10*time.Second, func() bool { return !mounttest.ProcessAlive(pid) })
+	mounttest.WaitFor(mounttest.HangGuard, func() bool { return !mounttest.ProcessAlive(pid) })
 	<-done
 	cached := len(cacheFiles(t, dir))
 	if cached >= 24*9 {
@@ -261,8 +256,7 @@ func copyFile(from, to string) error {
 // Cache flags that cannot work fail the mount with a clear line and no
 // mount.
 func TestDiskCacheBadFlagsGiveClearErrors(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("dcache", "a", []byte("a"))
+	e := startWithObjects(t, "dcache", map[string]string{"a": "a"})
 	notDir := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(notDir, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)

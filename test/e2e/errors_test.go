@@ -6,15 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ossmount/ossmount/test/emulator"
 	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // Every likely mistake gets one clear line on stderr, a non-zero exit and no
 // mount.
 func TestMistakesGiveClearErrors(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("data", "a.txt", []byte("a"))
+	e := startWithObjects(t, "data", map[string]string{"a.txt": "a"})
 	e.emu.AddUser("LTAI5tOtherUserKey0000", "other-user-secret-000000")
 	e.emu.AddRole("acs:ram::1234567890123456:role/not-for-demo", `{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:*","Resource":"*"}]}`, "LTAI5tOtherUserKey0000")
 

@@ -5,8 +5,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-
-	"github.com/ossmount/ossmount/test/emulator"
 )
 
 // `mount -t fuse.ossmount BUCKET DIR -o ...` (what an /etc/fstab line runs)
@@ -15,8 +13,7 @@ import (
 // named in the source ("PROGRAM#SOURCE", the form fstab also accepts) because
 // mount.fuse3 runs it with no PATH.
 func TestMountThroughMountFuse3(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("fstab", "dir/hello.txt", []byte("from fstab\n"))
+	e := startWithObjects(t, "fstab", map[string]string{"dir/hello.txt": "from fstab\n"})
 	mnt := t.TempDir()
 	logFile := filepath.Join(t.TempDir(), "log")
 	cmd := exec.Command("mount", "-t", "fuse", ossmountBin+"#fstab:/dir", mnt,

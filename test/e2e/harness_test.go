@@ -7,9 +7,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -35,12 +37,7 @@ type env struct {
 
 func startEmulator(t *testing.T, cfg emulator.Config) *env {
 	t.Helper()
-	emu, err := emulator.Start(cfg)
-	if err != nil {
-		t.Fatalf("starting emulator: %v", err)
-	}
-	t.Cleanup(func() { emu.Close() })
-	return &env{t: t, emu: emu}
+	return &env{t: t, emu: mounttest.StartEmulator(t, cfg)}
 }
 
 // baseEnv is the process environment of an ossmount run against e's
@@ -82,13 +79,23 @@ func (e *env) mount(target string, flags ...string) (string, string) {
 	return mnt, logFile
 }
 
+// startWithObjects starts an emulator (default configuration) holding
+// bucket with objects (key: content), put in key order.
+func startWithObjects(t *testing.T, bucket string, objects map[string]string) *env {
+	t.Helper()
+	e := startEmulator(t, emulator.Config{})
+	for _, key := range slices.Sorted(maps.Keys(objects)) {
+		e.emu.PutObject(bucket, key, []byte(objects[key]))
+	}
+	return e
+}
+
 // mountObject starts an emulator holding the one object bucket/key and
 // mounts bucket (e.mount): the start of a test about the daemon rather
 // than the files.
 func mountObject(t *testing.T, bucket, key, data string) (e *env, mnt, logFile string) {
 	t.Helper()
-	e = startEmulator(t, emulator.Config{})
-	e.emu.PutObject(bucket, key, []byte(data))
+	e = startWithObjects(t, bucket, map[string]string{key: data})
 	mnt, logFile = e.mount(bucket)
 	return e, mnt, logFile
 }

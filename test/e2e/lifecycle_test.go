@@ -103,13 +103,8 @@ func TestSignalsUnmountCleanly(t *testing.T) {
 // After kill -9 the mountpoint holds a dead mount; a new ossmount detects it
 // and mounts again.
 func TestRemountAfterKill9(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("kill9", "a.txt", []byte("alive"))
-	mnt, logFile := e.mount("kill9")
-	pid := mounttest.MountPID(logFile)
-	if pid == 0 {
-		t.Fatalf("no pid in log:\n%s", readFile(t, logFile))
-	}
+	e, mnt, logFile := mountObject(t, "kill9", "a.txt", "alive")
+	pid := daemonPID(t, logFile)
 	syscall.Kill(pid, syscall.SIGKILL)
 	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return !mounttest.ProcessAlive(pid) }) {
 		t.Fatalf("hang guard: ossmount (pid %d) still alive %v after SIGKILL", pid, mounttest.HangGuard)

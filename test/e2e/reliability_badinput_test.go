@@ -13,8 +13,7 @@ import (
 // Bad files give one clear error each: a short stderr naming the problem,
 // a non-zero exit, no mount, and no secret from the file echoed back.
 func TestBadFilesGiveClearErrors(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("files", "a.txt", []byte("a"))
+	e := startWithObjects(t, "files", map[string]string{"a.txt": "a"})
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)

@@ -69,9 +69,10 @@ func TestReplacedWhileOpenIsStale(t *testing.T) {
 // A deleted object disappears, and a new one appears, once the metadata and
 // negative TTLs have passed.
 func TestChangesVisibleAfterTTL(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("ttl", "dir/old.txt", []byte("old"))
-	e.emu.PutObject("ttl", "dir/keep.txt", []byte("keep"))
+	e := startWithObjects(t, "ttl", map[string]string{
+		"dir/old.txt":  "old",
+		"dir/keep.txt": "keep",
+	})
 	const ttl = 2 * time.Second
 	mnt, _ := e.mount("ttl", "--metadata-ttl", ttl.String(), "--negative-ttl", ttl.String())
 	names := func() []string {

@@ -186,9 +186,10 @@ func TestThrottleStormBacksOff(t *testing.T) {
 // time set by --request-timeout and the retry limits; the mount keeps working
 // once the server answers again.
 func TestHangGivesEIOInBoundedTime(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("hang", "a.txt", []byte("before the hang"))
-	e.emu.PutObject("hang", "b.txt", []byte("after the hang"))
+	e := startWithObjects(t, "hang", map[string]string{
+		"a.txt": "before the hang",
+		"b.txt": "after the hang",
+	})
 	mnt, logFile := e.mount("hang", "--request-timeout", "1s")
 	sh(t, mnt, "ls -l >/dev/null") // sizes cached: the read is the first request to hang
 
@@ -199,9 +200,9 @@ func TestHangGivesEIOInBoundedTime(t *testing.T) {
 	var err error
 	select {
 	case err = <-done:
-	case <-time.After(60 * time.Second):
+	case <-time.After(mounttest.HangGuard):
 		e.emu.SetFaults(emulator.Faults{})
-		t.Fatalf("read still blocked 60s into the hang\nlog tail:\n%s", tail(readFile(t, logFile), 4000))
+		t.Fatalf("hang guard: read still blocked %v into the hang\nlog tail:\n%s", mounttest.HangGuard, tail(readFile(t, logFile), 4000))
 	}
 	elapsed := time.Since(start)
 	e.emu.SetFaults(emulator.Faults{})

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
-	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // procSample is one look at the daemon.
@@ -98,12 +97,9 @@ func TestLoadManyReaders(t *testing.T) {
 	}
 	// A short metadata TTL keeps lookups going to OSS all along.
 	mnt, logFile := e.mount("load", "--metadata-ttl", "1s")
-	pid := mounttest.MountPID(logFile)
+	pid := daemonPID(t, logFile)
 	u, _ := url.Parse(e.emu.OSSURL())
 	port, _ := strconv.Atoi(u.Port())
-	if pid == 0 {
-		t.Fatalf("no pid in the log")
-	}
 
 	var reads, readErrors atomic.Int64
 	var firstErr atomic.Value

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/ossmount/ossmount/test/emulator"
-	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // procStatusKiB reads one "Name:  N kB" field of /proc/PID/status.
@@ -40,10 +39,7 @@ func TestMemoryManyReaders(t *testing.T) {
 		e.emu.AddGenerated("mem", emulator.Generated{Keys: []string{fmt.Sprintf("f%03d.bin", i)}, Size: size, Seed: seed})
 	}
 	mnt, logFile := e.mount("mem")
-	pid := mounttest.MountPID(logFile)
-	if pid == 0 {
-		t.Fatal("no pid in the log")
-	}
+	pid := daemonPID(t, logFile)
 	start, _ := procStatusKiB(pid, "VmHWM")
 
 	var wg sync.WaitGroup

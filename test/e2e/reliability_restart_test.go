@@ -7,20 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossmount/ossmount/test/emulator"
 	"github.com/ossmount/ossmount/test/mounttest"
 )
 
 // SIGTERM to a background mount while a file is held open still leaves no
 // mount behind (the lazy-unmount path) and the process ends.
 func TestSIGTERMWithOpenFileLeavesNoMount(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("term", "held.txt", []byte("held open"))
-	mnt, logFile := e.mount("term")
-	pid := mounttest.MountPID(logFile)
-	if pid == 0 {
-		t.Fatalf("no pid in the log:\n%s", readFile(t, logFile))
-	}
+	e, mnt, logFile := mountObject(t, "term", "held.txt", "held open")
+	pid := daemonPID(t, logFile)
 	f, err := os.Open(filepath.Join(mnt, "held.txt"))
 	if err != nil {
 		t.Fatal(err)

@@ -14,12 +14,8 @@ import (
 	"time"
 
 	"github.com/ossmount/ossmount/test/emulator"
+	"github.com/ossmount/ossmount/test/mounttest"
 )
-
-// stallGuard bounds an operation that must end by itself under a stalling
-// server. It is far above what --request-timeout 1s and the retry limits
-// allow and only turns a hang into a test failure.
-const stallGuard = 60 * time.Second
 
 // readGuarded reads path in a goroutine so that a hang fails the test
 // instead of blocking it; the faults are cleared on a hang to free it.
@@ -34,9 +30,9 @@ func readGuarded(t *testing.T, e *env, path, logFile string) ([]byte, error) {
 	select {
 	case r := <-done:
 		return r.data, r.err
-	case <-time.After(stallGuard):
+	case <-time.After(mounttest.HangGuard):
 		e.emu.SetFaults(emulator.Faults{})
-		t.Fatalf("read of %s still blocked after %v\nlog tail:\n%s", path, stallGuard, tail(readFile(t, logFile), 4000))
+		t.Fatalf("read of %s still blocked after %v\nlog tail:\n%s", path, mounttest.HangGuard, tail(readFile(t, logFile), 4000))
 		return nil, nil
 	}
 }
@@ -69,7 +65,7 @@ func TestStalledGetBody(t *testing.T) {
 		if cn := e.emu.Counters(); cn.StalledBodies != 1 {
 			t.Fatalf("%d bodies stalled, want 1", cn.StalledBodies)
 		}
-		if !waitLog(logFile, 5*time.Second, "resuming cut body", "made no progress") {
+		if !waitLog(logFile, mounttest.HangGuard, "resuming cut body", "made no progress") {
 			t.Fatalf("no resumption logged:\n%s", tail(readFile(t, logFile), 4000))
 		}
 	})
@@ -88,7 +84,7 @@ func TestStalledGetBody(t *testing.T) {
 		if stalled < 5 {
 			t.Fatalf("%d stalled bodies: want every attempt (MaxAttempts 5) to have met the stall", stalled)
 		}
-		if !waitLog(logFile, 5*time.Second, "operation failed", "key=blob2", "bytes read", "made no progress", "request id") {
+		if !waitLog(logFile, mounttest.HangGuard, "operation failed", "key=blob2", "bytes read", "made no progress", "request id") {
 			t.Fatalf("no log line for the failed read:\n%s", tail(readFile(t, logFile), 4000))
 		}
 		got, err := readGuarded(t, e, filepath.Join(mnt, "blob2"), logFile)
@@ -104,21 +100,22 @@ func TestStalledGetBody(t *testing.T) {
 // A listing whose body stalls makes ls fail with EIO instead of hanging;
 // once the server behaves, the same ls works.
 func TestStalledListBody(t *testing.T) {
-	e := startEmulator(t, emulator.Config{})
-	e.emu.PutObject("stall", "top.txt", []byte("x"))
-	e.emu.PutObject("stall", "dir/a.txt", []byte("a"))
-	e.emu.PutObject("stall", "dir/b.txt", []byte("b"))
+	e := startWithObjects(t, "stall", map[string]string{
+		"top.txt":   "x",
+		"dir/a.txt": "a",
+		"dir/b.txt": "b",
+	})
 	mnt, logFile := e.mount("stall", "--request-timeout", "1s")
 
 	e.emu.ResetCounters()
 	e.emu.SetFaults(emulator.Faults{StallBodies: -1, StallAfter: 100, StallOps: "list"})
-	ctx, cancel := context.WithTimeout(context.Background(), stallGuard)
+	ctx, cancel := context.WithTimeout(context.Background(), mounttest.HangGuard)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "ls", filepath.Join(mnt, "dir")).CombinedOutput()
 	stalled := e.emu.Counters().StalledBodies
 	e.emu.SetFaults(emulator.Faults{})
 	if ctx.Err() != nil {
-		t.Fatalf("ls still blocked after %v\nlog tail:\n%s", stallGuard, tail(readFile(t, logFile), 4000))
+		t.Fatalf("ls still blocked after %v\nlog tail:\n%s", mounttest.HangGuard, tail(readFile(t, logFile), 4000))
 	}
 	if err == nil || !strings.Contains(string(out), "Input/output error") {
 		t.Fatalf("ls during a stalled listing: %v %q, want Input/output error", err, out)
@@ -126,7 +123,7 @@ func TestStalledListBody(t *testing.T) {
 	if stalled == 0 {
 		t.Fatal("no listing met the stall")
 	}
-	if !waitLog(logFile, 5*time.Second, "operation failed", "made no progress") {
+	if !waitLog(logFile, mounttest.HangGuard, "operation failed", "made no progress") {
 		t.Fatalf("no log line for the failed listing:\n%s", tail(readFile(t, logFile), 4000))
 	}
 	if got := strings.Fields(sh(t, mnt, "ls dir")); strings.Join(got, " ") != "a.txt b.txt" {

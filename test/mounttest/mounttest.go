@@ -1,7 +1,9 @@
 // Package mounttest runs bin/ossmount against the in-process emulator for
-// the end-to-end tests and the benchmarks: the binary, the environment of a
-// mount, and telling whether a mount and its daemon are alive or gone. It
-// is imported only by _test.go files.
+// the end-to-end tests and the benchmarks: the FUSE check, the binary, the
+// environment of a mount, and telling whether a mount and its daemon are
+// alive or gone. It also holds the one polling helper of every test in the
+// tree (WaitFor, Await, HangGuard), package unit tests included. It is
+// imported only by _test.go files.
 package mounttest
 
 import (
@@ -67,6 +69,18 @@ func Setup(suite string) (bin string, cleanup func()) {
 		os.Exit(1)
 	}
 	return bin, cleanup
+}
+
+// StartEmulator starts an in-process emulator with cfg, closed when tb
+// ends; a failure to start fails tb.
+func StartEmulator(tb testing.TB, cfg emulator.Config) *emulator.Server {
+	tb.Helper()
+	emu, err := emulator.Start(cfg)
+	if err != nil {
+		tb.Fatalf("starting emulator: %v", err)
+	}
+	tb.Cleanup(func() { emu.Close() })
+	return emu
 }
 
 // Env is the whole environment of an ossmount run against emu: the demo RAM

@@ -59,11 +59,7 @@ type node struct {
 
 func newNode(t *testing.T, cfg emulator.Config) *node {
 	t.Helper()
-	emu, err := emulator.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emu.Close() })
+	emu := mounttest.StartEmulator(t, cfg)
 	stateDir, err := os.MkdirTemp("", "ossmount-csi-state")
 	if err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ func TestRepublishNewTokenUsedByNextRenewal(t *testing.T) {
 	if _, err := p.client.NodePublishVolume(context.Background(), req); err != nil {
 		t.Fatalf("republish: %v", err)
 	}
-	if !mounttest.WaitFor(60*time.Second, func() bool { return slices.Contains(n.emu.OIDCTokens(), "token-second") }) {
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return slices.Contains(n.emu.OIDCTokens(), "token-second") }) {
 		t.Fatalf("no AssumeRoleWithOIDC used the republished token; tokens seen: %q\nlog:\n%s", n.emu.OIDCTokens(), readFile(n.logOf(target)))
 	}
 	tokens := n.emu.OIDCTokens()
@@ -114,8 +114,8 @@ func TestDeadChildIsAbnormalAndCleanedUp(t *testing.T) {
 		t.Fatal("no ossmount child found for the mount")
 	}
 	syscall.Kill(pid, syscall.SIGKILL)
-	if !mounttest.WaitFor(10*time.Second, func() bool { return !mounttest.ProcessAlive(pid) }) {
-		t.Fatal("child survived SIGKILL")
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return !mounttest.ProcessAlive(pid) }) {
+		t.Fatal("hang guard: child survived SIGKILL")
 	}
 
 	health, err := p.client.NodeGetVolumeHealth(context.Background(), &csipb.NodeGetVolumeHealthRequest{VolumeId: "dead", VolumePublishPath: target})
@@ -159,7 +159,7 @@ func TestUnpublishDeadMount(t *testing.T) {
 	target := n.publish(p, "dead2", n.volumeContext("dead2", "token-dead2"), nil)
 	pid := n.childPID(target)
 	syscall.Kill(pid, syscall.SIGKILL)
-	mounttest.WaitFor(10*time.Second, func() bool { return !mounttest.ProcessAlive(pid) })
+	mounttest.WaitFor(mounttest.HangGuard, func() bool { return !mounttest.ProcessAlive(pid) })
 	if _, err := p.client.NodeUnpublishVolume(context.Background(), &csipb.NodeUnpublishVolumeRequest{VolumeId: "dead2", TargetPath: target}); err != nil {
 		t.Fatalf("unpublish: %v", err)
 	}
@@ -181,33 +181,22 @@ func TestConcurrentPublishUnpublish(t *testing.T) {
 	}
 	p := n.startPlugin()
 	targets := make([]string, volumes)
-	errs := make(chan error, volumes)
-	var wg sync.WaitGroup
 	for i := range targets {
 		targets[i] = filepath.Join(n.pods, fmt.Sprintf("pod%02d", i), "mount")
 		os.MkdirAll(filepath.Dir(targets[i]), 0o750)
 		t.Cleanup(func() { cleanupTarget(targets[i]) })
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			vol := fmt.Sprintf("conc:/v%02d", i)
-			_, err := p.client.NodePublishVolume(context.Background(), &csipb.NodePublishVolumeRequest{VolumeId: vol, TargetPath: targets[i],
-				VolumeCapability: mountCapability(""), VolumeContext: n.volumeContext(vol, fmt.Sprintf("token-%02d", i))})
-			if err == nil {
-				if got := readFile(filepath.Join(targets[i], "data")); got != fmt.Sprintf("volume %d", i) {
-					err = fmt.Errorf("volume %d reads %q", i, got)
-				}
+	}
+	inParallel(t, volumes, "publish", func(i int) error {
+		vol := fmt.Sprintf("conc:/v%02d", i)
+		_, err := p.client.NodePublishVolume(context.Background(), &csipb.NodePublishVolumeRequest{VolumeId: vol, TargetPath: targets[i],
+			VolumeCapability: mountCapability(""), VolumeContext: n.volumeContext(vol, fmt.Sprintf("token-%02d", i))})
+		if err == nil {
+			if got := readFile(filepath.Join(targets[i], "data")); got != fmt.Sprintf("volume %d", i) {
+				err = fmt.Errorf("volume %d reads %q", i, got)
 			}
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Errorf("publish: %v", err)
 		}
-	}
+		return err
+	})
 	pids := map[int]bool{}
 	for _, tg := range targets {
 		pids[n.childPID(tg)] = true
@@ -215,31 +204,18 @@ func TestConcurrentPublishUnpublish(t *testing.T) {
 	if len(pids) != volumes || pids[0] {
 		t.Errorf("%d distinct ossmount children for %d volumes", len(pids), volumes)
 	}
-
-	errs = make(chan error, volumes)
-	for i := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := p.client.NodeUnpublishVolume(context.Background(), &csipb.NodeUnpublishVolumeRequest{VolumeId: fmt.Sprintf("conc:/v%02d", i), TargetPath: targets[i]})
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Errorf("unpublish: %v", err)
-		}
-	}
+	inParallel(t, volumes, "unpublish", func(i int) error {
+		_, err := p.client.NodeUnpublishVolume(context.Background(), &csipb.NodeUnpublishVolumeRequest{VolumeId: fmt.Sprintf("conc:/v%02d", i), TargetPath: targets[i]})
+		return err
+	})
 	for _, tg := range targets {
 		if mounttest.IsMounted(tg) {
 			t.Errorf("%s still mounted", tg)
 		}
 	}
 	for pid := range pids {
-		if !mounttest.WaitFor(10*time.Second, func() bool { return !mounttest.ProcessAlive(pid) }) {
-			t.Errorf("child %d still running after unpublish", pid)
+		if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return !mounttest.ProcessAlive(pid) }) {
+			t.Errorf("hang guard: child %d still running after unpublish", pid)
 		}
 	}
 	if left, _ := filepath.Glob(filepath.Join(n.stateDir, "mounts", "*")); len(left) != 0 {
@@ -263,8 +239,8 @@ func TestHungChildIsAbnormalAndUnpublishes(t *testing.T) {
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
 	// kill(2) returns before every thread has stopped; a thread still
 	// running could answer the statfs below.
-	if !mounttest.WaitFor(10*time.Second, func() bool { return allThreadsStopped(pid) }) {
-		t.Fatal("child did not stop")
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return allThreadsStopped(pid) }) {
+		t.Fatal("hang guard: child did not stop")
 	}
 
 	health, err := p.client.NodeGetVolumeHealth(context.Background(), &csipb.NodeGetVolumeHealthRequest{VolumeId: "hung"})
@@ -295,4 +271,24 @@ func allThreadsStopped(pid int) bool {
 		}
 	}
 	return len(stats) > 0
+}
+
+// inParallel runs f(0), ..., f(n-1) concurrently and reports every error.
+func inParallel(t *testing.T, n int, what string, f func(i int) error) {
+	t.Helper()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f(i)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("%s %d: %v", what, i, err)
+		}
+	}
 }
