@@ -15,11 +15,9 @@ import (
 	"github.com/ossmount/ossmount/test/mounttest"
 )
 
-// hangGuard bounds calls that must end by themselves; far above the
-// timeouts under test, it only turns a hang into a failure.
-const hangGuard = 60 * time.Second
-
-// guarded runs f and fails the test if it has not returned within hangGuard.
+// guarded runs f and fails the test if it has not returned within
+// mounttest.HangGuard: far above the timeouts under test, it only turns a
+// hang into a failure.
 func guarded[T any](t *testing.T, what string, f func() (T, error)) (T, error) {
 	t.Helper()
 	type result struct {
@@ -31,8 +29,8 @@ func guarded[T any](t *testing.T, what string, f func() (T, error)) (T, error) {
 	select {
 	case r := <-done:
 		return r.v, r.err
-	case <-time.After(hangGuard):
-		t.Fatalf("%s still blocked after %v", what, hangGuard)
+	case <-time.After(mounttest.HangGuard):
+		t.Fatalf("%s still blocked after %v", what, mounttest.HangGuard)
 		var zero T
 		return zero, nil
 	}
@@ -67,7 +65,7 @@ func TestSTSStalledAnswer(t *testing.T) {
 				t.Fatal("a stalled STS answer was accepted")
 			}
 			// The handler may count its stall after the client gave up.
-			if !mounttest.WaitFor(hangGuard, func() bool { return s.Counters().StalledBodies > 0 }) {
+			if !mounttest.WaitFor(mounttest.HangGuard, func() bool { return s.Counters().StalledBodies > 0 }) {
 				t.Fatal("the STS answer did not stall")
 			}
 		})

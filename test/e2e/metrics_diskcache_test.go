@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	dto "github.com/prometheus/client_model/go"
 
@@ -59,7 +58,7 @@ func TestMetricsDiskCacheMatchesDisk(t *testing.T) {
 	readAndCompare(t, filepath.Join(mnt, "f.bin"), data)
 	// The blocks reach the disk after the read: wait until all have.
 	var fams map[string]*dto.MetricFamily
-	if !mounttest.WaitFor(10*time.Second, func() bool {
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool {
 		fams = series()
 		return value(fams, "ossmount_disk_cache_blocks") == blocks
 	}) {

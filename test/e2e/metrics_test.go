@@ -228,7 +228,7 @@ func TestMetricsMatchEmulatorCounts(t *testing.T) {
 	var fams map[string]*dto.MetricFamily
 	var counts emulator.Counters
 	var diff string
-	ok := mounttest.WaitFor(10*time.Second, func() bool {
+	ok := mounttest.WaitFor(mounttest.HangGuard, func() bool {
 		var err error
 		if fams, err = scrape(addr); err != nil {
 			diff = err.Error()
@@ -272,7 +272,7 @@ func TestMetricsMatchEmulatorCounts(t *testing.T) {
 	}
 	// The kernel sends RELEASE after close(2) returns: poll.
 	var open float64
-	if !mounttest.WaitFor(10*time.Second, func() bool {
+	if !mounttest.WaitFor(mounttest.HangGuard, func() bool {
 		f, err := scrape(addr)
 		open = value(f, "ossmount_open_files")
 		return err == nil && open == 0
