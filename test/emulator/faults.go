@@ -47,7 +47,7 @@ type faultSwitch struct {
 	// brings it to 1 is throttled and takes 1 off. A test that sets a rate
 	// and sends enough requests sees throttling every time, not by chance.
 	throttleDue float64
-	changed   chan struct{}
+	changed     chan struct{}
 }
 
 func newFaultSwitch() *faultSwitch { return &faultSwitch{changed: make(chan struct{})} }
