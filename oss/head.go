@@ -15,21 +15,10 @@ func (c *Client) Head(ctx context.Context, key string) (ObjectInfo, error) {
 	if key == "" {
 		return ObjectInfo{}, fmt.Errorf("oss: head: empty key")
 	}
-	cl := &call{op: "head", method: http.MethodHead, key: key}
 	var info ObjectInfo
-	err := c.retry(ctx, cl.op, key, func(ctx context.Context, cred creds.Credentials) error {
-		ctx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
-		defer cancel()
-		resp, err := c.send(ctx, cl, cred)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
+	err := c.headerCall(ctx, &call{op: "head", method: http.MethodHead, key: key}, func(resp *http.Response) (err error) {
 		info, err = objectInfoFromHeader(key, resp.Header, resp.ContentLength)
-		if err != nil {
-			return &retryableError{err}
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return ObjectInfo{}, err
@@ -57,4 +46,23 @@ func objectInfoFromHeader(key string, h http.Header, contentLength int64) (Objec
 		o.LastModified = t.UTC()
 	}
 	return o, nil
+}
+
+// headerCall sends a request whose answer is all in its headers (HEAD,
+// GetSymlink), with retries; parse reads one answer, and its error (a
+// header missing or malformed) makes the attempt retryable.
+func (c *Client) headerCall(ctx context.Context, cl *call, parse func(*http.Response) error) error {
+	return c.retry(ctx, cl.op, cl.key, func(ctx context.Context, cred creds.Credentials) error {
+		ctx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
+		defer cancel()
+		resp, err := c.send(ctx, cl, cred)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if err := parse(resp); err != nil {
+			return &retryableError{err}
+		}
+		return nil
+	})
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-
-	"github.com/ossmount/ossmount/creds"
 )
 
 // ObjectTypeSymlink is the ObjectType of a symbolic link made by
@@ -28,19 +26,11 @@ func (c *Client) Symlink(ctx context.Context, key string) (string, error) {
 	if key == "" {
 		return "", fmt.Errorf("oss: symlink: empty key")
 	}
-	cl := &call{op: "symlink", method: http.MethodGet, key: key, query: "symlink"}
 	var target string
-	err := c.retry(ctx, cl.op, key, func(ctx context.Context, cred creds.Credentials) error {
-		ctx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
-		defer cancel()
-		resp, err := c.send(ctx, cl, cred)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		raw, ok := resp.Header["X-Oss-Symlink-Target"]
-		if !ok || len(raw) == 0 || raw[0] == "" {
-			return &retryableError{fmt.Errorf("no x-oss-symlink-target in the answer")}
+	err := c.headerCall(ctx, &call{op: "symlink", method: http.MethodGet, key: key, query: "symlink"}, func(resp *http.Response) error {
+		raw := resp.Header["X-Oss-Symlink-Target"]
+		if len(raw) == 0 || raw[0] == "" {
+			return fmt.Errorf("no x-oss-symlink-target in the answer")
 		}
 		target = decodeSymlinkTarget(raw[0])
 		return nil
